@@ -1,0 +1,295 @@
+"""HPACK coding (through the ``hpack`` package) and RFC 9113 §8 field rules.
+
+Inbound checks raise :class:`MalformedHeaders`; the connection turns that into
+a stream error PROTOCOL_ERROR (RFC 9113 §8.1.1).  Outbound checks raise
+:class:`~h2lite.exceptions.InvalidHeaderError` before anything is queued.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any, Iterable, Sequence
+
+import hpack
+from hpack import HeaderTuple, NeverIndexedHeaderTuple
+
+from .codes import ErrorCode
+from .exceptions import DenialOfServiceError, InvalidHeaderError, RemoteProtocolError
+
+HeaderList = list[tuple[bytes, bytes]]
+
+# RFC 9113 §8.2.2: connection-specific fields MUST NOT appear.
+CONNECTION_SPECIFIC = frozenset(
+    {b"connection", b"proxy-connection", b"keep-alive", b"transfer-encoding", b"upgrade"}
+)
+REQUEST_PSEUDO = frozenset({b":method", b":scheme", b":authority", b":path", b":protocol"})
+RESPONSE_PSEUDO = frozenset({b":status"})
+
+# RFC 9113 §8.2.1: names are lowercase visible ASCII without separators we
+# cannot carry; values carry no NUL, CR or LF and no leading/trailing whitespace.
+_BAD_NAME = re.compile(rb"[^!#$%&'*+\-.^_`|~0-9a-z]")
+_BAD_VALUE = re.compile(rb"[\x00\r\n]|^[ \t]|[ \t]$")
+_DIGITS = re.compile(rb"[0-9]{1,18}")
+# Names already found valid; bounded so a peer cannot grow it without limit.
+_GOOD_NAMES: set[bytes] = set()
+_GOOD_NAMES_LIMIT = 4096
+
+
+class MalformedHeaders(Exception):
+    """A received header block breaks RFC 9113 §8 (a stream error)."""
+
+    error_code = ErrorCode.PROTOCOL_ERROR
+
+
+def _name_ok(name: bytes) -> bool:
+    if name in _GOOD_NAMES:
+        return True
+    body = name[1:] if name[:1] == b":" else name
+    if not body or _BAD_NAME.search(body):
+        return False
+    if len(_GOOD_NAMES) < _GOOD_NAMES_LIMIT:
+        _GOOD_NAMES.add(name)
+    return True
+
+
+class Decoder:
+    """Decodes header blocks with the peer's dynamic table."""
+
+    __slots__ = ("_decoder", "max_fields")
+
+    def __init__(self, max_header_list_size: int, max_fields: int) -> None:
+        self._decoder = hpack.Decoder(max_header_list_size=max_header_list_size)
+        self.max_fields = max_fields
+
+    @property
+    def max_table_size(self) -> int:
+        return int(self._decoder.max_allowed_table_size)
+
+    @max_table_size.setter
+    def max_table_size(self, value: int) -> None:
+        # Our SETTINGS_HEADER_TABLE_SIZE, once acknowledged (RFC 7541 §4.2).
+        self._decoder.max_allowed_table_size = value
+
+    def decode(self, block: bytes) -> list[Any]:
+        """Decode a whole block.  Errors are connection errors (RFC 9113 §4.3)."""
+        try:
+            return self._decoder.decode(block, raw=True)  # type: ignore[no-any-return]
+        except hpack.OversizedHeaderListError:
+            raise DenialOfServiceError(
+                "header list exceeds the limit (HPACK bomb?)"
+            ) from None
+        except (hpack.HPACKError, IndexError, ValueError, TypeError) as exc:
+            raise RemoteProtocolError(
+                f"header block cannot be decoded: {exc}", ErrorCode.COMPRESSION_ERROR
+            ) from None
+
+
+class Encoder:
+    """Encodes header blocks; its dynamic table never exceeds our cap."""
+
+    __slots__ = ("_encoder", "cap")
+
+    def __init__(self, cap: int) -> None:
+        self._encoder = hpack.Encoder()
+        self.cap = cap
+        if cap < 4096:
+            self._encoder.header_table_size = cap
+
+    def set_peer_table_size(self, value: int) -> None:
+        """Apply the peer's SETTINGS_HEADER_TABLE_SIZE, capped by ours."""
+        self._encoder.header_table_size = min(value, self.cap)
+
+    @property
+    def table_size(self) -> int:
+        return int(self._encoder.header_table_size)
+
+    def encode(self, headers: Iterable[Any]) -> bytes:
+        return self._encoder.encode(headers)  # type: ignore[no-any-return]
+
+
+# -- inbound validation ----------------------------------------------------
+
+
+def _scan_fields(headers: Sequence[tuple[bytes, bytes]], allowed_pseudo: frozenset[bytes]) -> tuple[dict[bytes, bytes], int | None, bool]:
+    """Check every field; return (pseudo-headers, content-length or None, has host-or-authority pieces).
+
+    Raises MalformedHeaders on any RFC 9113 §8.2 / §8.3 violation.
+    """
+    pseudo: dict[bytes, bytes] = {}
+    content_length: int | None = None
+    regular_seen = False
+    host: bytes | None = None
+    for name, value in headers:
+        if not _name_ok(name):
+            raise MalformedHeaders(f"invalid field name {name!r}")
+        if value and _BAD_VALUE.search(value):
+            raise MalformedHeaders(f"invalid value for field {name!r}")
+        if name[0] == 58:  # b":"
+            # RFC 9113 §8.3: pseudo-headers come first, once each, known ones only.
+            if regular_seen:
+                raise MalformedHeaders(f"pseudo-header {name!r} after a regular field")
+            if name not in allowed_pseudo:
+                raise MalformedHeaders(f"pseudo-header {name!r} not allowed here")
+            if name in pseudo:
+                raise MalformedHeaders(f"duplicate pseudo-header {name!r}")
+            pseudo[name] = value
+            continue
+        regular_seen = True
+        if name in CONNECTION_SPECIFIC:
+            raise MalformedHeaders(f"connection-specific field {name!r}")
+        if name == b"te":
+            # RFC 9113 §8.2.2: TE may only carry "trailers".
+            if value != b"trailers":
+                raise MalformedHeaders("te field other than 'trailers'")
+        elif name == b"content-length":
+            if not _DIGITS.fullmatch(value):
+                raise MalformedHeaders("content-length is not a number")
+            length = int(value)
+            if content_length is not None and content_length != length:
+                raise MalformedHeaders("conflicting content-length values")
+            content_length = length
+        elif name == b"host":
+            if host is not None and host != value:
+                raise MalformedHeaders("conflicting host fields")
+            host = value
+    if host is not None:
+        pseudo[b"host"] = host
+    return pseudo, content_length, host is not None
+
+
+def check_request(
+    headers: Sequence[tuple[bytes, bytes]], connect_protocol_enabled: bool
+) -> tuple[bytes, int | None]:
+    """Validate a request header block; return (method, content-length)."""
+    pseudo, content_length, _ = _scan_fields(headers, REQUEST_PSEUDO)
+    method = pseudo.get(b":method")
+    if not method:
+        raise MalformedHeaders("request without :method")
+    authority = pseudo.get(b":authority")
+    host = pseudo.get(b"host")
+    protocol = pseudo.get(b":protocol")
+    if method == b"CONNECT" and protocol is None:
+        # RFC 9113 §8.5: CONNECT has :authority and no :scheme or :path.
+        if b":scheme" in pseudo or b":path" in pseudo or not authority:
+            raise MalformedHeaders("malformed CONNECT request")
+        return method, content_length
+    if protocol is not None:
+        # RFC 8441 §4: :protocol only with extended CONNECT, when we allowed it.
+        if not connect_protocol_enabled or method != b"CONNECT":
+            raise MalformedHeaders(":protocol without extended CONNECT")
+    scheme = pseudo.get(b":scheme")
+    path = pseudo.get(b":path")
+    # RFC 9113 §8.3.1: :method, :scheme and :path are required; :path not empty.
+    if not scheme or path is None:
+        raise MalformedHeaders("request without :scheme or :path")
+    if not path:
+        raise MalformedHeaders("empty :path")
+    if scheme in (b"http", b"https"):
+        if path[0] != 47 and not (path == b"*" and method == b"OPTIONS"):  # b"/"
+            raise MalformedHeaders(":path must start with '/'")
+        if not authority and not host:
+            raise MalformedHeaders("request without :authority or host")
+    if authority is not None and host is not None and authority != host:
+        raise MalformedHeaders(":authority and host differ")
+    return method, content_length
+
+
+def check_response(headers: Sequence[tuple[bytes, bytes]]) -> tuple[int, int | None]:
+    """Validate a response header block; return (status, content-length)."""
+    pseudo, content_length, _ = _scan_fields(headers, RESPONSE_PSEUDO)
+    status = pseudo.get(b":status")
+    # RFC 9113 §8.3.2: exactly one :status, a three-digit code.
+    if status is None or len(status) != 3 or not status.isdigit():
+        raise MalformedHeaders("response without a valid :status")
+    code = int(status)
+    if code < 100 or code == 101:
+        # RFC 9113 §8.6: 101 (Switching Protocols) is not part of HTTP/2.
+        raise MalformedHeaders(f"status {code} is not allowed in HTTP/2")
+    return code, content_length
+
+
+def check_trailers(headers: Sequence[tuple[bytes, bytes]]) -> None:
+    """RFC 9113 §8.1: trailers carry no pseudo-header fields."""
+    _scan_fields(headers, frozenset())
+
+
+def normalize_inbound(headers: list[Any]) -> list[Any]:
+    """Join cookie crumbs into one field (RFC 9113 §8.2.3)."""
+    crumbs = [value for name, value in headers if name == b"cookie"]
+    if len(crumbs) < 2:
+        return headers
+    out = [h for h in headers if h[0] != b"cookie"]
+    out.append(HeaderTuple(b"cookie", b"; ".join(crumbs)))
+    return out
+
+
+# -- outbound --------------------------------------------------------------
+
+
+def _to_bytes(value: Any, what: str) -> bytes:
+    if isinstance(value, bytes):
+        return value
+    if isinstance(value, str):
+        return value.encode("utf-8")
+    if isinstance(value, (bytearray, memoryview)):
+        return bytes(value)
+    raise TypeError(f"header {what} must be bytes or str, not {type(value).__name__}")
+
+
+def prepare_outbound(
+    headers: Iterable[Any], normalize: bool, split_cookies: bool
+) -> list[tuple[bytes, bytes]]:
+    """Convert to byte tuples (keeping never-indexed fields) and normalise."""
+    if isinstance(headers, (str, bytes)) or not hasattr(headers, "__iter__"):
+        raise TypeError("headers must be an iterable of (name, value) pairs")
+    out: list[Any] = []
+    for item in headers:
+        try:
+            name, value = item
+        except (TypeError, ValueError):
+            raise TypeError(f"header field must be a (name, value) pair, got {item!r}") from None
+        name = _to_bytes(name, "name")
+        value = _to_bytes(value, "value")
+        if normalize:
+            name = name.lower()
+            value = value.strip(b" \t")
+        sensitive = isinstance(item, NeverIndexedHeaderTuple)
+        if split_cookies and name == b"cookie" and b"; " in value:
+            for crumb in value.split(b"; "):
+                out.append(NeverIndexedHeaderTuple(name, crumb) if sensitive else (name, crumb))
+            continue
+        if sensitive:
+            out.append(NeverIndexedHeaderTuple(name, value))
+        elif type(item) is tuple and item[0] is name and item[1] is value:
+            out.append(item)
+        else:
+            out.append((name, value))
+    return out
+
+
+def _outbound(check: Any, *args: Any) -> Any:
+    try:
+        return check(*args)
+    except MalformedHeaders as exc:
+        raise InvalidHeaderError(str(exc)) from None
+
+
+def check_outbound_request(headers: Sequence[tuple[bytes, bytes]], connect_protocol: bool) -> tuple[bytes, int | None]:
+    return _outbound(check_request, headers, connect_protocol)  # type: ignore[no-any-return]
+
+
+def check_outbound_response(headers: Sequence[tuple[bytes, bytes]]) -> tuple[int, int | None]:
+    return _outbound(check_response, headers)  # type: ignore[no-any-return]
+
+
+def check_outbound_trailers(headers: Sequence[tuple[bytes, bytes]]) -> None:
+    _outbound(check_trailers, headers)
+
+
+def decode_strings(headers: Sequence[tuple[bytes, bytes]], encoding: str) -> list[Any]:
+    """Headers as ``str`` tuples for ``Config.header_encoding``."""
+    out: list[Any] = []
+    for h in headers:
+        name, value = h[0].decode(encoding), h[1].decode(encoding)
+        out.append(NeverIndexedHeaderTuple(name, value) if isinstance(h, NeverIndexedHeaderTuple) else (name, value))
+    return out
