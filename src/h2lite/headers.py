@@ -53,13 +53,21 @@ def _name_ok(name: bytes) -> bool:
 
 
 class Decoder:
-    """Decodes header blocks with the peer's dynamic table."""
+    """Decodes header blocks with the peer's dynamic table.
 
-    __slots__ = ("_decoder", "max_fields")
+    Besides what ``hpack`` checks, enforces RFC 7541 §4.2: at most two table
+    size updates, only at the start of a block, and after we shrank the table
+    (SETTINGS_HEADER_TABLE_SIZE acknowledged) the next block must start with
+    an update no larger than the smallest size in force since the last block.
+    """
+
+    __slots__ = ("_decoder", "max_fields", "_required_update")
 
     def __init__(self, max_header_list_size: int, max_fields: int) -> None:
         self._decoder = hpack.Decoder(max_header_list_size=max_header_list_size)
         self.max_fields = max_fields
+        #: The size the next block's first table size update must not exceed, if one is owed.
+        self._required_update: int | None = None
 
     @property
     def max_table_size(self) -> int:
@@ -68,10 +76,15 @@ class Decoder:
     @max_table_size.setter
     def max_table_size(self, value: int) -> None:
         # Our SETTINGS_HEADER_TABLE_SIZE, once acknowledged (RFC 7541 §4.2).
+        if value < self._decoder.header_table_size:
+            owed = self._required_update
+            self._required_update = value if owed is None else min(owed, value)
         self._decoder.max_allowed_table_size = value
 
     def decode(self, block: bytes) -> list[Any]:
         """Decode a whole block.  Errors are connection errors (RFC 9113 §4.3)."""
+        if (block[:1] and block[0] & 0xE0 == 0x20) or self._required_update is not None:
+            self._check_size_updates(block)
         try:
             return self._decoder.decode(block, raw=True)  # type: ignore[no-any-return]
         except hpack.OversizedHeaderListError:
@@ -82,6 +95,42 @@ class Decoder:
             raise RemoteProtocolError(
                 f"header block cannot be decoded: {exc}", ErrorCode.COMPRESSION_ERROR
             ) from None
+
+    def _check_size_updates(self, block: bytes) -> None:
+        sizes = []
+        pos = 0
+        while pos < len(block) and block[pos] & 0xE0 == 0x20:
+            size, pos = _prefix_int(block, pos, 5)
+            sizes.append(size)
+        if len(sizes) > 2:
+            raise RemoteProtocolError("more than two table size updates", ErrorCode.COMPRESSION_ERROR)
+        owed = self._required_update
+        if owed is not None:
+            if not sizes or sizes[0] > owed:
+                raise RemoteProtocolError(
+                    "the table size update owed after SETTINGS_HEADER_TABLE_SIZE is missing",
+                    ErrorCode.COMPRESSION_ERROR,
+                )
+            self._required_update = None
+
+
+def _prefix_int(data: bytes, pos: int, bits: int) -> tuple[int, int]:
+    """An RFC 7541 §5.1 integer at ``pos``; returns (value, next position)."""
+    mask = (1 << bits) - 1
+    value = data[pos] & mask
+    pos += 1
+    if value < mask:
+        return value, pos
+    shift = 0
+    while True:
+        if pos >= len(data) or shift > 28:
+            raise RemoteProtocolError("truncated or oversized HPACK integer", ErrorCode.COMPRESSION_ERROR)
+        byte = data[pos]
+        pos += 1
+        value += (byte & 0x7F) << shift
+        shift += 7
+        if not byte & 0x80:
+            return value, pos
 
 
 class Encoder:
@@ -97,13 +146,21 @@ class Encoder:
 
     def set_peer_table_size(self, value: int) -> None:
         """Apply the peer's SETTINGS_HEADER_TABLE_SIZE, capped by ours."""
-        self._encoder.header_table_size = min(value, self.cap)
+        value = min(value, self.cap)
+        # Setting the same size again would make hpack forget a pending update.
+        if value != self._encoder.header_table_size:
+            self._encoder.header_table_size = value
 
     @property
     def table_size(self) -> int:
         return int(self._encoder.header_table_size)
 
     def encode(self, headers: Iterable[Any]) -> bytes:
+        changes = self._encoder.table_size_changes
+        if len(changes) > 1:
+            # RFC 7541 §4.2: signal the smallest size, then the final one; no more.
+            low, final = min(changes), changes[-1]
+            self._encoder.table_size_changes = [low, final] if low != final else [final]
         return self._encoder.encode(headers)  # type: ignore[no-any-return]
 
 

@@ -1,0 +1,3 @@
+from collections.abc import Buffer
+
+def split_frames(buffer: Buffer, max_frame_size: int) -> tuple[list[tuple[int, int, int, bytes]], int, int]: ...

@@ -1,0 +1,69 @@
+"""The C accelerator and the pure-Python hot path agree on every input."""
+
+from __future__ import annotations
+
+import importlib
+import os
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import h2lite
+from h2lite import _backend, _codec_py
+
+from .helpers import frame
+
+try:
+    _speedups = importlib.import_module("h2lite._speedups")
+except ImportError:  # pragma: no cover - depends on the build
+    _speedups = None
+
+needs_c = pytest.mark.skipif(
+    _speedups is None and not os.environ.get("H2LITE_REQUIRE_EXTENSIONS"),
+    reason="C accelerator not built (H2LITE_REQUIRE_EXTENSIONS makes this a failure)",
+)
+
+
+def test_backend_reports_what_is_live():
+    expected = "c" if _backend.split_frames is not _codec_py.split_frames else "python"
+    assert h2lite.BACKEND == expected
+    if os.environ.get("H2LITE_NO_EXTENSIONS"):
+        assert h2lite.BACKEND == "python"
+    if os.environ.get("H2LITE_REQUIRE_EXTENSIONS"):
+        assert h2lite.BACKEND == "c"
+
+
+frames_strategy = st.lists(
+    st.builds(
+        frame,
+        type=st.integers(0, 255),
+        flags=st.integers(0, 255),
+        stream_id=st.integers(0, 2**32 - 1),
+        payload=st.binary(max_size=300),
+    ),
+    max_size=6,
+).map(b"".join)
+
+
+@needs_c
+@settings(max_examples=300, deadline=None)
+@given(
+    data=st.one_of(frames_strategy, st.binary(max_size=200)),
+    cut=st.integers(0, 2000),
+    max_frame_size=st.sampled_from([0, 9, 100, 16384, 2**24 - 1]),
+    kind=st.sampled_from([bytes, bytearray, memoryview]),
+)
+def test_split_frames_differential(data, cut, max_frame_size, kind):
+    data = data[: cut % (len(data) + 1)] + data[cut % (len(data) + 1) :]
+    python = _codec_py.split_frames(data, max_frame_size)
+    assert _speedups.split_frames(kind(data), max_frame_size) == python
+
+
+def test_split_frames_stops_at_an_oversized_header_before_its_payload():
+    # RFC 9113 §4.2: the length is checked on the 9-byte header alone.
+    data = frame(0, 0, 1, b"ok") + bytes.fromhex("004001 00 00 00000001")
+    frames, consumed, bad = _codec_py.split_frames(data, 16384)
+    assert frames == [(0, 0, 1, b"ok")]
+    assert consumed == 11
+    assert bad == 16385
