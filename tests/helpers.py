@@ -129,3 +129,54 @@ class ConnectionPair:
         self.client_events += new_client
         self.server_events += new_server
         return new_client, new_server
+
+
+# -- delivery modes (h11's habit: every parser input whole and byte by byte) ----
+
+#: How received bytes are handed to ``receive_data``: in one call, or one byte per call.
+FEED_MODES = ("whole", "bytewise")
+
+
+def feed(conn: Connection, data: bytes, mode: str = "whole") -> list[events.Event]:
+    """Deliver ``data`` in one ``receive_data`` call or one byte at a time.
+
+    Returns every event produced.  If the peer broke the protocol the
+    ``RemoteProtocolError`` propagates, its ``.events`` extended to every event
+    this delivery produced before the violation (as one whole call would report).
+    """
+    if mode == "whole":
+        return conn.receive_data(data)
+    if mode != "bytewise":
+        raise ValueError(f"unknown feed mode {mode!r}")
+    from h2lite import RemoteProtocolError
+
+    got: list[events.Event] = []
+    for i in range(len(data)):
+        try:
+            got += conn.receive_data(data[i : i + 1])
+        except RemoteProtocolError as exc:
+            exc.events = got + exc.events
+            raise
+    return got
+
+
+def goaway_fields(data: bytes) -> tuple[int, int, bytes] | None:
+    """(last_stream_id, error code, debug data) of the last GOAWAY in ``data``, or None."""
+    found = [p for t, f, s, p in parse_frames(data) if t == 0x7]
+    if not found:
+        return None
+    last, code = struct.unpack(">LL", found[-1][:8])
+    return last & 0x7FFFFFFF, code, found[-1][8:]
+
+
+def data_frame(stream_id: int, data: bytes, end_stream: bool = False, pad_length: int | None = None) -> bytes:
+    """A DATA frame (RFC 9113 §6.1), padded when ``pad_length`` is given."""
+    flags = 0x1 if end_stream else 0
+    if pad_length is not None:
+        return frame(0x0, flags | 0x8, stream_id, bytes((pad_length,)) + data + bytes(pad_length))
+    return frame(0x0, flags, stream_id, data)
+
+
+def push_promise(stream_id: int, promised_stream_id: int, headers: Iterable[tuple[bytes, bytes]], encoder: Any = None) -> bytes:
+    """A PUSH_PROMISE frame with END_HEADERS (RFC 9113 §6.6)."""
+    return frame(0x5, 0x4, stream_id, struct.pack(">L", promised_stream_id) + encode_headers(headers, encoder))

@@ -30,6 +30,7 @@ from .config import Config
 from .exceptions import (
     DenialOfServiceError,
     FlowControlError,
+    FrameTooLargeError,
     LocalProtocolError,
     NoAvailableStreamIDError,
     ProtocolError,
@@ -223,7 +224,11 @@ class Connection:
 
     @property
     def want_write(self) -> bool:
-        """True when :meth:`data_to_send` would return bytes."""
+        """True when :meth:`data_to_send` may return bytes.
+
+        It can still return ``b""`` when every waiting stream is blocked by its
+        own window or its provider defers.
+        """
         return bool(self._out) or (bool(self._scheduler) and self._outbound_window > 0)
 
     # -- setup ---------------------------------------------------------------
@@ -290,7 +295,7 @@ class Connection:
         if isinstance(settings_header, str):
             settings_header = settings_header.encode("ascii")
         try:
-            raw = base64.urlsafe_b64decode(settings_header + b"=" * (-len(settings_header) % 4))
+            raw = base64.b64decode(settings_header + b"=" * (-len(settings_header) % 4), altchars=b"-_", validate=True)
             pairs = fr.parse_settings(raw)
             for setting, value in pairs:
                 check_value(setting, value)
@@ -327,7 +332,13 @@ class Connection:
         try:
             frame_list, error = reader.feed(data)
             while True:
+                # The frames were cut with this limit; a SETTINGS ACK among them
+                # may lower it for the frames that follow the ACK.
+                cut_limit = limit = reader.max_frame_size
                 for frame_type, flags, stream_id, payload in frame_list:
+                    if limit < cut_limit and len(payload) > limit:
+                        # RFC 9113 §4.2: the same verdict as if the bytes had come in separate reads.
+                        raise FrameTooLargeError(f"frame of {len(payload)} bytes exceeds SETTINGS_MAX_FRAME_SIZE {limit}")
                     if self._header_block is not None and frame_type != fr.CONTINUATION:
                         # RFC 9113 §6.10: nothing may interleave a header block.
                         raise RemoteProtocolError("frame interleaved in a header block")
@@ -338,7 +349,14 @@ class Connection:
                         self._on_unknown(frame_type, flags, stream_id, payload)
                     else:
                         handler(flags, stream_id, payload)
+                        if frame_type == fr.SETTINGS:
+                            limit = reader.max_frame_size
                 if error is None:
+                    if limit < cut_limit:
+                        # RFC 9113 §4.2: the lowered limit also applies to a header already buffered.
+                        error = reader.recheck()
+                        if error is not None:
+                            raise error
                     break
                 # A SETTINGS ACK in this batch may have raised our frame size limit.
                 frame_list, error = reader.feed(b"")
@@ -355,8 +373,6 @@ class Connection:
         if frame_type != fr.SETTINGS or flags & _ACK:
             raise RemoteProtocolError("the peer's preface does not start with SETTINGS")
         self._settings_received = True
-        if self._state is ConnectionState.IDLE:
-            self._state = ConnectionState.OPEN
 
     def _fail(self, exc: ProtocolError) -> None:
         """A connection error: queue GOAWAY and stop."""
@@ -453,8 +469,10 @@ class Connection:
         end_stream = flags & _END_STREAM
         if stream.expected_length is not None:
             stream.received_length += len(data)
-            # RFC 9113 §8.1.1: more DATA than content-length is malformed.
-            if stream.received_length > stream.expected_length:
+            # RFC 9113 §8.1.1: DATA that does not add up to content-length is malformed.
+            if stream.received_length > stream.expected_length or (
+                end_stream and stream.received_length != stream.expected_length
+            ):
                 self._credit_connection(size)
                 self._stream_error(stream_id, ErrorCode.PROTOCOL_ERROR, stream)
                 return
@@ -466,7 +484,8 @@ class Connection:
         if self._auto:
             self._credit(stream, size, end_stream)
         elif size != len(data):
-            self._credit_connection(size - len(data))
+            # Manual mode: the caller acknowledges len(data); padding is ours to return.
+            self._credit(stream, size - len(data), end_stream)
         if end_stream:
             self._end_received(stream)
 
@@ -508,6 +527,9 @@ class Connection:
         if stream_id == 0:
             raise RemoteProtocolError("HEADERS on stream 0")  # RFC 9113 §6.2
         if flags & _PADDED:
+            # RFC 9113 §6.2: padding must leave room for the priority fields (PROTOCOL_ERROR).
+            if flags & _PRIORITY and len(payload) >= 6 and payload[0] > len(payload) - 6:
+                raise RemoteProtocolError("HEADERS padding overlaps the priority fields")
             payload = self._unpad(payload)
         priority = None
         if flags & _PRIORITY:
@@ -544,7 +566,12 @@ class Connection:
         """A complete, decoded header block arrived on ``stream_id``."""
         if priority is not None and priority[0] == stream_id:
             # RFC 9113 §5.3.1: a stream cannot depend on itself.
+            new = stream_id not in self._streams and not self.client_side and stream_id & 1 and stream_id > self._highest_inbound
+            if new:
+                self._highest_inbound = stream_id  # the ID is used: the stream is closed, not idle
             self._stream_error(stream_id, ErrorCode.PROTOCOL_ERROR)
+            if new:
+                self._events.append(ev.StreamReset(stream_id=stream_id, error_code=ErrorCode.PROTOCOL_ERROR, remote_reset=False))
             return
         if len(headers) > self._decoder.max_fields:
             self._refuse_oversized(stream_id)
@@ -609,6 +636,10 @@ class Connection:
                 return
             stream.request_method = method
             stream.expected_length = length
+            if end_stream and length:
+                # RFC 9113 §8.1.1: content-length promises DATA that END_STREAM denies.
+                self._stream_error(stream_id, ErrorCode.PROTOCOL_ERROR, stream)
+                return
         stream.headers_received = True
         if self.config.normalize_inbound_headers:
             headers = normalize_inbound(headers)
@@ -643,6 +674,9 @@ class Connection:
             if stream.request_method == b"HEAD" or status in _NO_BODY_STATUS:
                 length = 0  # RFC 9110 §6.4.1: these responses have no content
             stream.expected_length = length
+            if end_stream and length:
+                self._stream_error(stream_id, ErrorCode.PROTOCOL_ERROR, stream)  # RFC 9113 §8.1.1
+                return
         if self.config.normalize_inbound_headers:
             headers = normalize_inbound(headers)
         self._events.append(ev.ResponseReceived(stream_id=stream_id, headers=self._present(headers), end_stream=bool(end_stream)))
@@ -709,6 +743,7 @@ class Connection:
             self._closed.add(promised, _RESET_SENT)
             return
         stream = self._new_stream(promised, local=False)
+        stream.send_closed = True  # RFC 9113 §8.4: a client never sends on a pushed stream
         self._transition(stream, StreamInput.RECV_PUSH_PROMISE)
         self._reserved_remote += 1
         if self._validate:
@@ -872,6 +907,9 @@ class Connection:
         if stream is None:
             self._late_frame(stream_id, fr.WINDOW_UPDATE)
             return
+        if stream.state is RESERVED_REMOTE:
+            # RFC 9113 §5.1: reserved (remote) accepts only HEADERS, RST_STREAM and PRIORITY.
+            raise RemoteProtocolError(f"WINDOW_UPDATE on reserved stream {stream_id}")
         if increment == 0:
             # RFC 9113 §6.9: a 0 increment on a stream is a stream error.
             self._stream_error(stream_id, ErrorCode.PROTOCOL_ERROR, stream)
@@ -957,7 +995,8 @@ class Connection:
         del self._streams[stream.stream_id]
         self._closed.add(stream.stream_id, how)
         if stream.out_queued:
-            self._queued_bytes -= stream.out_queued
+            # _queued_bytes counts DATA only; out_queued also counts padding.
+            self._queued_bytes -= sum(len(data) for data, _ in stream.out_chunks)
             stream.out_queued = 0
             stream.out_chunks.clear()
         stream.out_provider = None
@@ -1008,13 +1047,27 @@ class Connection:
         self._check_sendable()
         _check_stream_id(stream_id)
         _check_pad(pad_length)
+        # Check the arguments before any stream state changes: a ValueError
+        # leaves the connection as it was.
+        if priority is not None:
+            depends_on, weight, exclusive = priority
+            _check_stream_id(depends_on, allow_zero=True)
+            if not 1 <= weight <= 256:
+                raise ValueError("priority weight must be in [1, 256]")
+            if depends_on == stream_id:
+                raise ValueError("a stream cannot depend on itself")
+            prefix = fr.priority_fields(depends_on, weight, exclusive)
+            flags = _PRIORITY
+        else:
+            prefix = b""
+            flags = 0
         config = self.config
         headers = prepare_outbound(headers, config.normalize_outbound_headers, config.split_outbound_cookies)
         validate = config.validate_outbound_headers
         stream = self._streams.get(stream_id)
         if stream is None:
             stream = self._open_outbound_stream(stream_id, headers, validate)
-        elif stream.send_closed:
+        elif stream.send_closed or _TABLE[stream.state][SEND_HEADERS] is None:
             raise StreamClosedError(stream_id)
         elif not self.client_side and not stream.final_response:
             status, _ = check_outbound_response(headers) if validate else (_status_of(headers), None)
@@ -1039,18 +1092,6 @@ class Connection:
                 stream.send_closed = True
                 self._scheduler.add(stream)
                 return
-        if priority is not None:
-            depends_on, weight, exclusive = priority
-            _check_stream_id(depends_on, allow_zero=True)
-            if not 1 <= weight <= 256:
-                raise ValueError("priority weight must be in [1, 256]")
-            if depends_on == stream_id:
-                raise ValueError("a stream cannot depend on itself")
-            prefix = fr.priority_fields(depends_on, weight, exclusive)
-            flags = _PRIORITY
-        else:
-            prefix = b""
-            flags = 0
         if end_stream:
             flags |= _END_STREAM
             stream.send_closed = True
@@ -1165,6 +1206,9 @@ class Connection:
         stream = self._sending_stream(stream_id)
         if stream.state not in CAN_SEND:
             raise StreamClosedError(stream_id)
+        if not (self.client_side or stream.final_response):
+            # RFC 9113 §8.1: a response starts with HEADERS.
+            raise LocalProtocolError(f"stream {stream_id} has no response yet; send headers first")
         stream.send_closed = True
         stream.out_end = True
         if stream.out_queued or stream.out_provider is not None:
@@ -1191,6 +1235,9 @@ class Connection:
             raise LocalProtocolError("only servers push")
         if not self._remote.enable_push:
             raise LocalProtocolError("the client disabled server push")
+        if self._goaway_received is not None:
+            # RFC 9113 §6.8: a receiver of GOAWAY MUST NOT open additional streams.
+            raise LocalProtocolError("the peer sent GOAWAY: no new streams on this connection")
         _check_stream_id(promised_stream_id)
         parent = self._sending_stream(stream_id)
         if parent.local or parent.state not in CAN_SEND:
@@ -1382,7 +1429,9 @@ class Connection:
 
     def data_to_send(self, amount: int | None = None) -> bytes:
         """Return queued bytes (at most ``amount``), releasing DATA as windows allow."""
-        if self._scheduler and self._outbound_window > 0:
+        if amount is not None and (isinstance(amount, bool) or not isinstance(amount, int) or amount < 0):
+            raise ValueError("amount must be a non-negative int")
+        if self._scheduler and self._outbound_window > 0 and self._dead is None:
             self._release_data()
         out = self._out
         if not out:
@@ -1391,8 +1440,6 @@ class Connection:
         out.clear()
         self._guard.drained()
         if amount is not None:
-            if isinstance(amount, bool) or not isinstance(amount, int) or amount < 0:
-                raise ValueError("amount must be a non-negative int")
             if len(data) > amount:
                 out.append(data[amount:])
                 data = data[:amount]
@@ -1429,19 +1476,26 @@ class Connection:
 
     def _frame_from_queue(self, stream: Stream, room: int, out: list[bytes]) -> None:
         chunks = stream.out_chunks
-        data, pad = chunks[0]
+        data, chunk_pad = chunks[0]
+        pad = chunk_pad
         if pad is not None:
-            room -= pad + 1
-            if room <= 0:
-                return
+            # Padding is optional (RFC 9113 §6.1): when the window cannot hold it
+            # and some data, this frame goes unpadded rather than stall forever
+            # (an empty chunk keeps what padding fits).
+            if pad + 1 + (1 if data else 0) > room:
+                pad = None if data else room - 1
+            if pad is not None:
+                room -= pad + 1
         if len(data) <= room:
             chunks.popleft()
             piece = data
+            # The chunk's padding was counted once in out_queued, when it was queued.
+            stream.out_queued -= len(piece) + (chunk_pad + 1 if chunk_pad is not None else 0)
         else:
             piece = data[:room]
-            chunks[0] = (data[room:], pad)
+            chunks[0] = (data[room:], chunk_pad)
+            stream.out_queued -= len(piece)
         size = len(piece) + (pad + 1 if pad is not None else 0)
-        stream.out_queued -= size
         self._queued_bytes -= len(piece)
         stream.outbound_window -= size
         self._outbound_window -= size
@@ -1477,6 +1531,9 @@ class Connection:
             self._finish_stream(stream, out, already_ended=end)
         elif size:
             out.append(fr.data_frame(stream.stream_id, data, False))
+        else:
+            # Nothing now and not finished: the same as DEFERRED, or we would spin.
+            stream.out_deferred = True
 
     def _finish_stream(self, stream: Stream, out: list[bytes], already_ended: bool = False) -> None:
         """The queue is drained and the stream ends: trailers or END_STREAM go out."""

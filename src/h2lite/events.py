@@ -69,7 +69,7 @@ class InformationalResponseReceived(Event):
 
 @dataclass(frozen=True, slots=True, kw_only=True, repr=False)
 class TrailersReceived(Event):
-    """A trailer section arrived; END_STREAM always follows."""
+    """A trailer section arrived; with inbound validation on, END_STREAM always follows."""
 
     stream_id: int
     headers: Headers

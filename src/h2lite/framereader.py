@@ -56,7 +56,10 @@ class FrameReader:
             data = bytes(data)
         frames, consumed, bad_length = _backend.split_frames(data, self.max_frame_size)
         if bad_length >= 0:
-            self._need = 1 << 62  # nothing more will be read
+            # Keep the offending header buffered: a SETTINGS ACK among ``frames``
+            # may raise the limit, and the connection then feeds b"" to re-check.
+            buffer += memoryview(data)[consumed:]
+            self._need = 9
             return frames, FrameTooLargeError(
                 f"frame of {bad_length} bytes exceeds SETTINGS_MAX_FRAME_SIZE {self.max_frame_size}"
             )
@@ -68,6 +71,13 @@ class FrameReader:
             else:
                 self._need = 9
         return frames, None
+
+    def recheck(self) -> RemoteProtocolError | None:
+        """Check the buffered partial frame again after ``max_frame_size`` was lowered."""
+        self._need = 9
+        frames, error = self.feed(b"")
+        assert not frames  # the buffer never holds a whole frame
+        return error
 
     def _check_preface(self, data: bytes) -> bytes:
         expected = self._preface

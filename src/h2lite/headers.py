@@ -276,7 +276,9 @@ def normalize_inbound(headers: list[Any]) -> list[Any]:
     if len(crumbs) < 2:
         return headers
     out = [h for h in headers if h[0] != b"cookie"]
-    out.append(HeaderTuple(b"cookie", b"; ".join(crumbs)))
+    # A never-indexed crumb makes the joined cookie never-indexed (RFC 7541 §7.1.3).
+    sensitive = any(isinstance(h, NeverIndexedHeaderTuple) for h in headers if h[0] == b"cookie")
+    out.append((NeverIndexedHeaderTuple if sensitive else HeaderTuple)(b"cookie", b"; ".join(crumbs)))
     return out
 
 
