@@ -50,6 +50,12 @@ def _new_connection(role: str) -> Connection:
     # A fixed clock keeps the rate limits (and so the outcome) deterministic.
     conn = Connection(Config(client_side=role == "client", clock=lambda: 0.0))
     conn.initiate_connection()
+    if role == "client":
+        # Give the server's frames streams to land on: a POST still uploading
+        # (stream 1) and a GET waiting for its response (stream 3).
+        conn.send_headers(1, _POST)
+        conn.send_data(1, b"abc")
+        conn.send_headers(3, _REQUEST, end_stream=True)
     conn.data_to_send()
     return conn
 
@@ -113,6 +119,12 @@ def _check_dead(conn: Connection) -> None:
             raise AssertionError("a connection that raised RemoteProtocolError accepted more")
     assert not conn.want_read
     assert conn.data_to_send() == b"", "a dead connection queued more output"
+
+
+def outcome(role: str, data: bytes) -> tuple[list[Any], RemoteProtocolError | None]:
+    """The events ``data`` produces on a fresh connection of ``role``, and the error it raised."""
+    events, error, _ = _feed(_new_connection(role), data, slices=False)
+    return events, error
 
 
 def check_input(role: str, data: bytes) -> None:
@@ -211,8 +223,12 @@ def _opening(role: str) -> list[bytes]:
             _frame(0x4, 0x1, 0, b""),
             _frame(0x1, 0x4, 1, hpack.Encoder().encode(_POST)),
         ]
-    # A client has no stream of its own yet; the server can still speak to stream 0.
-    return [_frame(0x4, 0x1, 0, b""), _frame(0x8, 0, 0, struct.pack(">L", 1000))]
+    # The client opened streams 1 and 3 (see _new_connection): answer one of them.
+    return [
+        _frame(0x4, 0x1, 0, b""),
+        _frame(0x1, 0x4, 1, hpack.Encoder().encode([(b":status", b"200"), (b"content-length", b"5")])),
+        _frame(0x0, 0x0, 1, b"hel"),
+    ]
 
 
 @st.composite

@@ -1334,7 +1334,10 @@ class Connection:
         self._credit_connection(acknowledged_size)
         stream = self._streams.get(stream_id)
         if stream is not None and stream.state in CAN_RECEIVE:
-            pending = stream.inbound_pending + acknowledged_size
+            # Never credit past the initial window, whichever length the caller
+            # acknowledges (len(data), or flow_controlled_length with padding).
+            room = self._local.initial_window_size - stream.inbound_window - stream.inbound_pending
+            pending = stream.inbound_pending + max(0, min(acknowledged_size, room))
             if pending >= self._stream_threshold:
                 stream.inbound_pending = 0
                 stream.inbound_window += pending

@@ -512,9 +512,20 @@ def test_push_promise_block_over_continuation(mode: str) -> None:
 
 
 def test_settings_header_table_size_zero_is_honoured(mode: str) -> None:
-    """§4.3 / RFC 7541 §4.2: our table size limit is enforced once acknowledged."""
+    """§4.3 / RFC 7541 §4.2: after our SETTINGS_HEADER_TABLE_SIZE is acknowledged,
+    the peer's next block MUST start with a table size update; without it the
+    block cannot be decoded (COMPRESSION_ERROR)."""
     conn = server(header_table_size=0)
     encoder = hpack.Encoder()  # still believes the table holds 4096 bytes
     with pytest.raises(RemoteProtocolError) as info:
         feed(conn, headers_frame(1, REQUEST + [(b"x-a", b"b")], encoder=encoder), mode)
     assert info.value.error_code == ErrorCode.COMPRESSION_ERROR
+
+
+def test_settings_header_table_size_zero_with_size_update(mode: str) -> None:
+    conn = server(header_table_size=0)
+    encoder = hpack.Encoder()
+    encoder.header_table_size = 0  # emits the size update at the start of the next block
+    got = feed(conn, headers_frame(1, REQUEST + [(b"x-a", b"b")], end_stream=True, encoder=encoder), mode)
+    assert kinds(got) == [events.RequestReceived, events.StreamEnded]
+    assert got[0].headers[-1] == (b"x-a", b"b")  # type: ignore[attr-defined]

@@ -5,6 +5,7 @@
 from __future__ import annotations
 
 import struct
+from typing import Any, Callable
 
 import hpack
 import pytest
@@ -65,7 +66,7 @@ def continuation(stream_id: int) -> bytes:
     return frame(0x9, 0x4, stream_id, hpack.Encoder().encode(REQUEST))
 
 
-def assert_connection_error(conn, wire: bytes, mode: str, code: ErrorCode) -> RemoteProtocolError:  # type: ignore[no-untyped-def]
+def assert_connection_error(conn: Connection, wire: bytes, mode: str, code: ErrorCode) -> RemoteProtocolError:
     """The peer's bytes break a connection rule: raise, and GOAWAY with ``code`` is queued."""
     with pytest.raises(RemoteProtocolError) as info:
         feed(conn, wire, mode)
@@ -74,7 +75,9 @@ def assert_connection_error(conn, wire: bytes, mode: str, code: ErrorCode) -> Re
     return info.value
 
 
-def assert_stream_error(conn, wire: bytes, mode: str, stream_id: int, code: ErrorCode, live: bool = True) -> list[events.Event]:  # type: ignore[no-untyped-def]
+def assert_stream_error(
+    conn: Connection, wire: bytes, mode: str, stream_id: int, code: ErrorCode, live: bool = True
+) -> list[events.Event]:
     """The peer's bytes break a stream rule: RST_STREAM with ``code``, no GOAWAY.
 
     A stream the application still knows (``live``) also gets a StreamReset
@@ -92,14 +95,14 @@ def assert_stream_error(conn, wire: bytes, mode: str, stream_id: int, code: Erro
     return got
 
 
-def assert_ignored(conn, wire: bytes, mode: str) -> None:  # type: ignore[no-untyped-def]
+def assert_ignored(conn: Connection, wire: bytes, mode: str) -> None:
     """Nothing happens: no event, no RST_STREAM, no GOAWAY (credit may be returned)."""
     assert feed(conn, wire, mode) == []
     out = conn.data_to_send()
     assert {t for t, f, s, p in parse_frames(out)} <= {0x8}
 
 
-def assert_still_usable(conn, next_stream: int) -> None:  # type: ignore[no-untyped-def]
+def assert_still_usable(conn: Connection, next_stream: int) -> None:
     """The connection still works: a PING is answered and a new stream opens/answers."""
     if conn.client_side:
         conn.send_headers(next_stream, REQUEST, end_stream=True)
@@ -113,14 +116,14 @@ def assert_still_usable(conn, next_stream: int) -> None:  # type: ignore[no-unty
     conn.data_to_send()
 
 
-def server_with_request(end_stream: bool, **config: object):  # type: ignore[no-untyped-def]
+def server_with_request(end_stream: bool, **config: Any) -> Connection:
     conn = server(**config)
     conn.receive_data(headers_frame(1, REQUEST, end_stream=end_stream))
     conn.data_to_send()
     return conn
 
 
-def client_with_request(end_stream: bool, **config: object):  # type: ignore[no-untyped-def]
+def client_with_request(end_stream: bool, **config: Any) -> Connection:
     conn = client(**config)
     conn.send_headers(1, REQUEST, end_stream=end_stream)
     conn.data_to_send()
@@ -139,7 +142,7 @@ NOT_ALLOWED_ON_IDLE = {
 
 @pytest.mark.parametrize("make", NOT_ALLOWED_ON_IDLE.values(), ids=NOT_ALLOWED_ON_IDLE.keys())
 @pytest.mark.parametrize("stream_id", [1, 5, 2], ids=["first", "above-open", "server-even"])
-def test_server_idle_stream_frames(make, stream_id: int, mode: str) -> None:  # type: ignore[no-untyped-def]
+def test_server_idle_stream_frames(make: Callable[[int], bytes], stream_id: int, mode: str) -> None:
     """§5.1 idle: any frame but HEADERS or PRIORITY is a connection error PROTOCOL_ERROR."""
     conn = server()
     if stream_id != 1:
@@ -150,7 +153,7 @@ def test_server_idle_stream_frames(make, stream_id: int, mode: str) -> None:  # 
 
 @pytest.mark.parametrize("make", NOT_ALLOWED_ON_IDLE.values(), ids=NOT_ALLOWED_ON_IDLE.keys())
 @pytest.mark.parametrize("stream_id", [1, 3, 2], ids=["own-unused", "own-above-open", "server-even"])
-def test_client_idle_stream_frames(make, stream_id: int, mode: str) -> None:  # type: ignore[no-untyped-def]
+def test_client_idle_stream_frames(make: Callable[[int], bytes], stream_id: int, mode: str) -> None:
     conn = client()
     if stream_id != 1:
         conn.send_headers(1, REQUEST, end_stream=True)
@@ -181,7 +184,7 @@ def test_priority_on_idle_stream_is_allowed(mode: str) -> None:
 # -- §5.1 reserved (local) / reserved (remote) ------------------------------------------
 
 
-def server_with_push():  # type: ignore[no-untyped-def]
+def server_with_push() -> Connection:
     """A server that promised stream 2 on request stream 1: 2 is reserved (local)."""
     conn = server_with_request(end_stream=True)
     conn.push_stream(1, 2, REQUEST)
@@ -213,7 +216,7 @@ def test_reserved_local_accepts_rst_stream(mode: str) -> None:
         conn.send_headers(2, RESPONSE)
 
 
-def client_with_promise():  # type: ignore[no-untyped-def]
+def client_with_promise() -> tuple[Connection, hpack.Encoder]:
     """A client that received a promise of stream 2: 2 is reserved (remote)."""
     conn = client_with_request(end_stream=True)
     encoder = hpack.Encoder()
@@ -357,7 +360,40 @@ def test_closed_after_rst_received_priority_and_rst_get_no_answer(mode: str) -> 
     assert_ignored(conn, priority(1) + rst_stream(1, ErrorCode.CANCEL), mode)
 
 
-def closed_both_ways(client_side: bool):  # type: ignore[no-untyped-def]
+def test_push_promise_on_a_stream_we_reset(mode: str) -> None:
+    """§5.1 closed: a PUSH_PROMISE that crossed our RST_STREAM is processed minimally —
+    its block is decoded and the promised stream reserved, then refused — and the
+    connection survives; the pushed response is then ignored."""
+    conn = client_with_request(end_stream=True)
+    conn.reset_stream(1, ErrorCode.CANCEL)
+    conn.data_to_send()
+    encoder = hpack.Encoder()
+    assert feed(conn, push_promise(1, 2, REQUEST + [(b"x-push", b"1")], encoder), mode) == []
+    out = conn.data_to_send()
+    assert set(rst_codes(out)) == {2} and goaway_code(out) is None
+    assert_ignored(conn, headers_frame(2, RESPONSE, encoder=encoder) + data_frame(2, b"x", end_stream=True), mode)
+    # HPACK stayed in sync through the discarded blocks.
+    conn.send_headers(3, REQUEST, end_stream=True)
+    conn.data_to_send()
+    got = feed(conn, headers_frame(3, RESPONSE + [(b"x-push", b"1")], end_stream=True, encoder=encoder), mode)
+    assert kinds(got) == [events.ResponseReceived, events.StreamEnded]
+
+
+def test_discarded_data_still_counts_toward_connection_window(mode: str) -> None:
+    """§5.1 closed, §6.9: DATA on a closed stream counts toward the connection window;
+    h2lite returns that credit so the connection does not starve."""
+    conn = server_with_request(end_stream=False, auto_flow_control=False)
+    conn.reset_stream(1, ErrorCode.CANCEL)
+    conn.data_to_send()
+    feed(conn, data_frame(1, b"d" * 16384) * 4, mode)
+    out = parse_frames(conn.data_to_send())
+    assert {t for t, f, s, p in out} == {0x8}
+    assert sum(struct.unpack(">L", p)[0] for t, f, s, p in out if s == 0) == 4 * 16384
+    got = feed(conn, headers_frame(3, REQUEST) + data_frame(3, b"e" * 16384) * 3, mode)
+    assert sum(len(e.data) for e in got if isinstance(e, events.DataReceived)) == 3 * 16384
+
+
+def closed_both_ways(client_side: bool) -> Connection:
     if client_side:
         conn = client_with_request(end_stream=True)
         conn.receive_data(headers_frame(1, RESPONSE, end_stream=True))
@@ -371,7 +407,9 @@ def closed_both_ways(client_side: bool):  # type: ignore[no-untyped-def]
 @pytest.mark.parametrize("wire", [data_frame(1, b"x"), headers_frame(1, [(b"x-trailer", b"1")], end_stream=True)], ids=["data", "headers"])
 @pytest.mark.parametrize("client_side", [False, True], ids=["server", "client"])
 def test_closed_after_end_stream_is_connection_stream_closed(client_side: bool, wire: bytes, mode: str) -> None:
-    """§5.1 closed: frames after END_STREAM both ways are a connection error STREAM_CLOSED."""
+    """§5.1 closed: frames other than PRIORITY on a stream closed both ways MAY be a
+    connection error STREAM_CLOSED (§6.1 asks at least a stream error for DATA);
+    h2lite takes the connection error, as the stream can no longer be in flight."""
     conn = closed_both_ways(client_side)
     assert_connection_error(conn, wire, mode, ErrorCode.STREAM_CLOSED)
 
@@ -587,6 +625,26 @@ def test_peer_limit_applies_to_pushes() -> None:
     conn.send_headers(4, RESPONSE, end_stream=True)
 
 
+# -- §5.3.1 stream dependencies ------------------------------------------------------------
+
+
+def test_headers_depending_on_itself(mode: str) -> None:
+    """§5.3.1: a stream cannot depend on itself — a stream error PROTOCOL_ERROR."""
+    conn = server()
+    block = hpack.Encoder().encode(REQUEST)
+    wire = frame(0x1, 0x25, 1, struct.pack(">LB", 1, 15) + block)  # END_STREAM | END_HEADERS | PRIORITY
+    assert_stream_error(conn, wire, mode, 1, ErrorCode.PROTOCOL_ERROR)
+    assert_still_usable(conn, 3)
+
+
+def test_priority_depending_on_itself(mode: str) -> None:
+    conn = server()
+    feed(conn, priority(3, depends_on=3), mode)
+    out = conn.data_to_send()
+    assert rst_codes(out) == {3: ErrorCode.PROTOCOL_ERROR} and goaway_code(out) is None
+    assert_still_usable(conn, 5)
+
+
 # -- §5.2 / §6.9 flow control ----------------------------------------------------------------
 
 
@@ -616,16 +674,26 @@ def test_padding_counts_toward_flow_control(mode: str) -> None:
     wire = headers_frame(1, REQUEST) + data_frame(1, b"d" * 49, pad_length=50)  # 1 + 49 + 50 = 100
     got = feed(conn, wire, mode)
     assert [(e.data, e.flow_controlled_length) for e in got if isinstance(e, events.DataReceived)] == [(b"d" * 49, 100)]
-    assert conn.remote_flow_control_window(1) == 0
+    # The 49 data bytes stay consumed until the application acknowledges them
+    # (whatever credit h2lite gives back at once for the padding).
+    assert conn.remote_flow_control_window(1) <= 51
     feed(conn, headers_frame(3, REQUEST), mode)
     conn.data_to_send()
     assert_stream_error(conn, data_frame(3, b"d" * 50, pad_length=50), mode, 3, ErrorCode.FLOW_CONTROL_ERROR)
 
 
 def test_padding_counts_toward_connection_window(mode: str) -> None:
-    conn = server(auto_flow_control=False, initial_window_size=2**20)
-    feed(conn, headers_frame(1, REQUEST) + data_frame(1, b"d" * 9, pad_length=90), mode)
-    assert conn.remote_flow_control_window(1) == 65535 - 100
+    """§6.1, §6.9.1: 65,300 data bytes fit the 65,535 connection window; with 255
+    bytes of padding (and the pad length byte) the frame overruns it."""
+    conn = server(auto_flow_control=False, initial_window_size=2**20, max_frame_size=2**17)
+    feed(conn, headers_frame(1, REQUEST) + headers_frame(3, REQUEST), mode)
+    conn.data_to_send()
+    got = feed(conn, data_frame(1, b"d" * 65300), mode)
+    assert [e.flow_controlled_length for e in got] == [65300]  # type: ignore[attr-defined]
+    conn = server(auto_flow_control=False, initial_window_size=2**20, max_frame_size=2**17)
+    feed(conn, headers_frame(1, REQUEST), mode)
+    conn.data_to_send()
+    assert_connection_error(conn, data_frame(1, b"d" * 65300, pad_length=255), mode, ErrorCode.FLOW_CONTROL_ERROR)
 
 
 def test_initial_window_before_settings_ack(mode: str) -> None:
