@@ -150,6 +150,12 @@ def _fmt_rate(value: Optional[float]) -> str:
     return f"{value:,.1f}"
 
 
+def _fmt_ratio(ratio: Optional[float]) -> str:
+    if ratio is None:
+        return "-"
+    return f"{ratio:.2f}x" if ratio >= 0.1 else f"{ratio:.2g}x"
+
+
 def format_table(
     selected: Sequence[Workload],
     targets: Sequence[Target],
@@ -178,7 +184,7 @@ def format_table(
                 row += ["error", "-"]
                 continue
             ratio = med / base_median if med is not None and base_median else None
-            row += [_fmt_rate(med), f"{ratio:.2f}x" if ratio is not None else "-"]
+            row += [_fmt_rate(med), _fmt_ratio(ratio)]
         rows.append(row)
     widths = [max(len(r[i]) for r in rows) for i in range(len(header))]
     lines = []

@@ -191,6 +191,8 @@ class LiteSide(Side):
         super().__init__(client_side)
         self.conn = Connection(Config(client_side=client_side, **config))
         self.conn.initiate_connection()
+        #: With auto_flow_control=False, hand every DATA byte back as soon as it arrives.
+        self.acknowledge = not self.conn.config.auto_flow_control
 
     def data_to_send(self) -> bytes:
         return self.conn.data_to_send()
@@ -199,6 +201,8 @@ class LiteSide(Side):
         self.wire_in += data
         for event in self.conn.receive_data(data):
             self._record(event, events)
+            if isinstance(event, events.DataReceived) and self.acknowledge:
+                self.conn.acknowledge_received_data(event.flow_controlled_length, event.stream_id)
 
     def next_stream_id(self) -> int:
         return self.conn.get_next_available_stream_id()
@@ -876,7 +880,7 @@ def test_header_validation_accepts_what_the_other_sends(lite_role: str) -> None:
 # -- random sizes and settings -----------------------------------------------
 
 
-@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(
     lite_role=st.sampled_from(["client", "server"]),
     sizes=st.lists(st.tuples(st.integers(0, 400_000), st.integers(0, 400_000)), min_size=1, max_size=4),
@@ -886,6 +890,7 @@ def test_header_validation_accepts_what_the_other_sends(lite_role: str) -> None:
     h2_window=st.integers(2048, 2**20),
     h2_frame=st.integers(16_384, 2**18),
     padding=st.one_of(st.none(), st.integers(0, 255)),
+    auto_flow_control=st.booleans(),
     seed=st.integers(0, 2**32),
 )
 def test_random_bodies_windows_and_frame_sizes(
@@ -897,16 +902,19 @@ def test_random_bodies_windows_and_frame_sizes(
     h2_window: int,
     h2_frame: int,
     padding: int | None,
+    auto_flow_control: bool,
     seed: int,
 ) -> None:
     """RFC 9113 §5.2, §6.9: whatever the windows and frame sizes each side advertises,
-    concurrent bodies of any size cross intact in both directions, padded or not."""
+    concurrent bodies of any size cross intact in both directions, padded or not,
+    with h2lite's receive windows replenished automatically or by the application."""
     link = make_link(
         lite_role,
         lite_config={
             "initial_window_size": lite_window,
             "connection_window_size": lite_connection_window,
             "max_frame_size": lite_frame,
+            "auto_flow_control": auto_flow_control,
         },
         h2_settings={Setting.INITIAL_WINDOW_SIZE: h2_window, Setting.MAX_FRAME_SIZE: h2_frame},
     )

@@ -37,7 +37,10 @@ from hypothesis import strategies as st
 
 from h2lite import Config, Connection, ErrorCode, RemoteProtocolError, Setting, events
 
-from .helpers import REQUEST, RESPONSE, frame, goaway_code, parse_frames
+from h2lite.codes import CLIENT_PREFACE
+
+from .helpers import REQUEST, RESPONSE, SETTINGS_ACK, frame, goaway_code, headers_frame, parse_frames
+from .helpers import settings as settings_frame
 
 
 def fixed_clock() -> float:
@@ -425,13 +428,9 @@ def lowering_server() -> Connection:
 
 def lowering_input() -> tuple[bytes, int]:
     """Client bytes, and the offset of the end of the header that breaks the lowered limit."""
-    from h2lite.codes import CLIENT_PREFACE
-
-    from .helpers import SETTINGS_ACK, headers_frame, settings
-
     valid = (
         CLIENT_PREFACE
-        + settings()
+        + settings_frame()
         + SETTINGS_ACK  # acknowledges 20000
         + headers_frame(1, post(b"/big"))
         + frame(0x0, 0, 1, bytes(18_000))  # within 20000: allowed
