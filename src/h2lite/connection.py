@@ -1168,7 +1168,8 @@ class Connection:
                     self._out.append(fr.data_frame(stream_id, data, False))
                 return
         if size or pad_length is not None:
-            stream.out_chunks.append((data, pad_length))
+            # A memoryview: cutting frames off the front must not copy the rest.
+            stream.out_chunks.append((memoryview(data), pad_length))
             stream.out_queued += size + (pad_length + 1 if pad_length is not None else 0)
             self._queued_bytes += size
         self._scheduler.add(stream)
