@@ -13,6 +13,7 @@ from typing import Any, Iterable, Sequence
 import hpack
 from hpack import HeaderTuple, NeverIndexedHeaderTuple
 
+from . import _hpack
 from .codes import ErrorCode
 from .exceptions import DenialOfServiceError, InvalidHeaderError, RemoteProtocolError
 
@@ -64,7 +65,7 @@ class Decoder:
     __slots__ = ("_decoder", "max_fields", "_required_update")
 
     def __init__(self, max_header_list_size: int, max_fields: int) -> None:
-        self._decoder = hpack.Decoder(max_header_list_size=max_header_list_size)
+        self._decoder = _hpack.Decoder(max_header_list_size=max_header_list_size)
         self.max_fields = max_fields
         #: The size the next block's first table size update must not exceed, if one is owed.
         self._required_update: int | None = None
@@ -139,7 +140,7 @@ class Encoder:
     __slots__ = ("_encoder", "cap")
 
     def __init__(self, cap: int) -> None:
-        self._encoder = hpack.Encoder()
+        self._encoder = _hpack.Encoder()
         self.cap = cap
         if cap < 4096:
             self._encoder.header_table_size = cap
