@@ -262,10 +262,46 @@ def mutated(draw: Callable[..., Any], role: str) -> bytes:
     return bytes(data)
 
 
+_CORPUS = Path(__file__).resolve().parent / "corpus"
+
+
+def _seeds(role: str) -> list[bytes]:
+    """Recorded exchanges from fuzz/corpus/<role>/ (written by make_corpus.py).
+
+    Those files start with the atheris harness's mode byte, dropped here.
+    """
+    folder = _CORPUS / role
+    if not folder.is_dir():
+        return []
+    return [path.read_bytes()[1:] for path in sorted(folder.iterdir()) if path.is_file()]
+
+
+@st.composite
+def mutated_seed(draw: Callable[..., Any], seeds: list[bytes]) -> bytes:
+    """A real exchange, cut short or with a few bytes flipped, cut or inserted."""
+    data = bytearray(draw(st.sampled_from(seeds)))
+    if draw(st.booleans()):
+        del data[draw(st.integers(0, len(data))) :]
+    for _ in range(draw(st.integers(0, 3))):
+        if not data:
+            break
+        pos = draw(st.integers(0, len(data) - 1))
+        op = draw(st.sampled_from(["flip", "cut", "insert"]))
+        if op == "flip":
+            data[pos] ^= 1 << draw(st.integers(0, 7))
+        elif op == "cut":
+            del data[pos : pos + draw(st.integers(1, 16))]
+        else:
+            data[pos:pos] = draw(frames())
+    return bytes(data)
+
+
 def inputs(role: str) -> st.SearchStrategy[bytes]:
+    seeds = _seeds(role)
     return st.one_of(
         frame_sequences(role),
         mutated(role),
+        *([mutated_seed(seeds)] if seeds else []),
         st.binary(max_size=128).map(lambda raw: _preface(role) + raw),
         st.binary(max_size=64),
     )

@@ -6,7 +6,8 @@ from . import events
 from ._backend import BACKEND
 from .codes import ErrorCode, Flag, FrameType, Setting
 from .config import Config, Limits
-from .connection import DEFERRED, Connection, ConnectionState
+from ._common import DEFERRED, ConnectionState
+from .connection import Connection
 from .exceptions import (
     DenialOfServiceError,
     FlowControlError,
