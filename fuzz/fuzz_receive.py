@@ -27,8 +27,9 @@ from __future__ import annotations
 
 import struct
 import sys
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import hpack
 import hyperframe.frame
@@ -97,7 +98,7 @@ def _check_output(output: bytes) -> list[tuple[int, int, int, bytes]]:
         payload = output[pos + 9 : pos + 9 + length]
         if not isinstance(frame, hyperframe.frame.ExtensionFrame):
             frame.parse_body(memoryview(payload))
-        hi, lo, ftype, flags, sid = struct.unpack(">HBBBL", header)
+        _, _, ftype, flags, sid = struct.unpack(">HBBBL", header)
         frames.append((ftype, flags, sid & 0x7FFFFFFF, payload))
         pos += 9 + length
     return frames

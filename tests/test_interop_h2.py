@@ -24,18 +24,16 @@ from __future__ import annotations
 
 import random
 from collections import defaultdict
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import h2.config
 import h2.connection
-import h2.errors
 import h2.events
-import h2.exceptions
-import h2.settings
 import pytest
+from hpack import NeverIndexedHeaderTuple
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from hpack import NeverIndexedHeaderTuple
 
 from h2lite import Config, Connection, ErrorCode, LocalProtocolError, Setting, events
 
@@ -234,7 +232,7 @@ class LiteSide(Side):
 
 
 class _Outgoing:
-    __slots__ = ("data", "offset", "end", "trailers", "pad_length")
+    __slots__ = ("data", "end", "offset", "pad_length", "trailers")
 
     def __init__(self) -> None:
         self.data = b""
@@ -373,7 +371,7 @@ class Link:
                 self.client.receive(to_client)
         raise AssertionError("the connection never went quiet")
 
-    def assert_clean(self, resets: set[int] = frozenset(), goaway: bool = False) -> None:
+    def assert_clean(self, resets: set[int] | frozenset[int] = frozenset(), goaway: bool = False) -> None:
         """Neither side saw a connection error or a reset it did not expect."""
         for side in (self.client, self.server):
             assert set(side.resets) <= set(resets), (side.kind, side.resets)
@@ -880,10 +878,17 @@ def test_header_validation_accepts_what_the_other_sends(lite_role: str) -> None:
 # -- random sizes and settings -----------------------------------------------
 
 
+# hypothesis favours small integers; add the window and frame boundaries and large bodies.
+BODY_SIZES = st.one_of(
+    st.integers(0, 400_000),
+    st.sampled_from([16_383, 16_384, 16_385, 65_534, 65_535, 65_536, 262_144, 400_000]),
+)
+
+
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(
     lite_role=st.sampled_from(["client", "server"]),
-    sizes=st.lists(st.tuples(st.integers(0, 400_000), st.integers(0, 400_000)), min_size=1, max_size=4),
+    sizes=st.lists(st.tuples(BODY_SIZES, BODY_SIZES), min_size=1, max_size=4),
     lite_window=st.integers(2048, 2**20),
     lite_connection_window=st.integers(65_535, 2**22),
     lite_frame=st.integers(16_384, 2**18),
