@@ -2,8 +2,8 @@
 
 Run for N minutes (one role per process; see fuzz/README.md):
 
-    python fuzz/atheris_receive.py --role server -max_total_time=1800 fuzz/corpus/server
-    python fuzz/atheris_receive.py --role client -max_total_time=1800 fuzz/corpus/client
+    python fuzz/atheris_receive.py --role server -max_total_time=1800 WORKDIR fuzz/corpus/server
+    python fuzz/atheris_receive.py --role client -max_total_time=1800 WORKDIR fuzz/corpus/client
 
 The input's first byte chooses how the rest is split into ``receive_data``
 calls.  The harness answers requests and pushes data the way an application
