@@ -111,9 +111,21 @@ class ConnectionPair:
         self.server.initiate_connection()
         self.client_events: list[events.Event] = []
         self.server_events: list[events.Event] = []
+        self._client_wire: list[bytes] = []
+        self._server_wire: list[bytes] = []
         self.pump()
 
-    def pump(self, rounds: int = 1000) -> tuple[list[events.Event], list[events.Event]]:
+    @property
+    def client_wire(self) -> bytes:
+        """Every byte the client has written so far."""
+        return b"".join(self._client_wire)
+
+    @property
+    def server_wire(self) -> bytes:
+        """Every byte the server has written so far."""
+        return b"".join(self._server_wire)
+
+    def pump(self, rounds: int = 10_000) -> tuple[list[events.Event], list[events.Event]]:
         """Exchange bytes until both sides are quiet; return the new events of each side."""
         new_client: list[events.Event] = []
         new_server: list[events.Event] = []
@@ -122,6 +134,8 @@ class ConnectionPair:
             to_client = self.server.data_to_send()
             if not to_server and not to_client:
                 break
+            self._client_wire.append(to_server)
+            self._server_wire.append(to_client)
             if to_server:
                 new_server += self.server.receive_data(to_server)
             if to_client:

@@ -452,7 +452,6 @@ class InboundMixin:
             except MalformedHeaders:
                 self._stream_error(stream_id, ErrorCode.PROTOCOL_ERROR, stream)
                 return
-        stream.trailers_received = True
         self._events.append(ev.TrailersReceived(stream_id=stream_id, headers=self._present(headers)))
         if end_stream:
             self._end_received(stream)
@@ -569,9 +568,7 @@ class InboundMixin:
                 check_value(setting, value)
             except SettingsError as exc:
                 raise RemoteProtocolError(str(exc), exc.error_code) from None
-            if setting == Setting.ENABLE_PUSH and value == 1 and not self.client_side:
-                pass
-            elif setting == Setting.ENABLE_PUSH and value == 1 and self.client_side:
+            if setting == Setting.ENABLE_PUSH and value == 1 and self.client_side:
                 # RFC 9113 §6.5.2: a server MUST NOT send ENABLE_PUSH 1.
                 raise RemoteProtocolError("server sent SETTINGS_ENABLE_PUSH = 1")
             elif (

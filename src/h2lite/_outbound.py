@@ -173,7 +173,6 @@ class OutboundMixin:
         )
         self._transition(stream, SEND_HEADERS)
         if flags & _END_STREAM:
-            stream.end_sent_last = True
             self._transition(stream, SEND_END_STREAM)
 
     def send_data(self, stream_id: int, data: bytes | bytearray | memoryview, end_stream: bool = False, pad_length: int | None = None) -> None:
@@ -207,7 +206,6 @@ class OutboundMixin:
                 self._outbound_window -= size
                 if end_stream and stream.out_trailers is None:
                     self._out.append(fr.data_frame(stream_id, data, True))
-                    stream.end_sent_last = True
                     self._transition(stream, SEND_END_STREAM)
                 else:
                     self._out.append(fr.data_frame(stream_id, data, False))
@@ -261,7 +259,6 @@ class OutboundMixin:
             self._scheduler.add(stream)
             return
         self._out.append(fr.data_frame(stream_id, b"", True))
-        stream.end_sent_last = True
         self._transition(stream, SEND_END_STREAM)
 
     def reset_stream(self, stream_id: int, error_code: ErrorCode | int = ErrorCode.NO_ERROR) -> None:
@@ -593,7 +590,6 @@ class OutboundMixin:
                 self._write_headers(stream, trailers, _END_STREAM, b"", None)
                 return
             out.append(fr.data_frame(stream.stream_id, b"", True))
-        stream.end_sent_last = True
         self._transition(stream, SEND_END_STREAM)
 
 

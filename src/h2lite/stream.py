@@ -198,10 +198,8 @@ class Stream:
         "request_method",
         "headers_received",
         "final_response",
-        "trailers_received",
         "expected_length",
         "received_length",
-        "end_sent_last",
     )
 
     def __init__(self, stream_id: int, local: bool, inbound_window: int, outbound_window: int) -> None:
@@ -227,10 +225,8 @@ class Stream:
         self.request_method: bytes | None = None
         self.headers_received = False
         self.final_response = False
-        self.trailers_received = False
         self.expected_length: int | None = None
         self.received_length = 0
-        self.end_sent_last = False
 
     def __repr__(self) -> str:
         return f"<Stream {self.stream_id} {self.state.name}>"
