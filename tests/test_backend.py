@@ -25,13 +25,19 @@ needs_c = pytest.mark.skipif(
 )
 
 
-def test_backend_reports_what_is_live():
+def test_backend_reports_what_is_live(backend):
     expected = "c" if _backend.split_frames is not _codec_py.split_frames else "python"
+    assert expected == backend
     assert h2lite.BACKEND == expected
     if os.environ.get("H2LITE_NO_EXTENSIONS"):
         assert h2lite.BACKEND == "python"
     if os.environ.get("H2LITE_REQUIRE_EXTENSIONS"):
-        assert h2lite.BACKEND == "c"
+        assert _backend.AVAILABLE == ("python", "c")
+
+
+def test_unknown_backend_is_refused():
+    with pytest.raises(ValueError, match="not available"):
+        _backend.use("rust")
 
 
 frames_strategy = st.lists(
