@@ -4,18 +4,30 @@
 makes a missing or broken accelerator an ImportError.
 
 The hot-path callables are module attributes looked up at call time (once per
-``receive_data`` call or per connection, never per frame), so :func:`use` can
-switch a running process between the two implementations; the test suite uses
-that to run everything against both.
+``receive_data`` call, per connection, or per header block; never per frame
+or per field), so :func:`use` can switch a running process between the two
+implementations; the test suite uses that to run everything against both.
+
+What the accelerator replaces, each mirrored from its pure-Python
+specification:
+
+* ``split_frames``: :func:`h2lite._codec_py.split_frames`.
+* ``HpackDecoder`` / ``HpackEncoder``: :class:`h2lite._hpack.Decoder` /
+  :class:`h2lite._hpack.Encoder`, instantiated per connection.
+* ``check_request``, ``check_response``, ``check_trailers``,
+  ``normalize_inbound``, ``prepare_outbound``: the functions of the same names
+  in :mod:`h2lite.headers`.  Under the Python backend these are ``None`` and
+  :mod:`h2lite.headers` runs its own code; the C versions return
+  ``NotImplemented`` for input shapes they leave to it.
 """
 
 from __future__ import annotations
 
 import os
 from types import ModuleType
-from typing import Optional
+from typing import Any, Callable, Optional
 
-from . import _codec_py
+from . import _codec_py, _hpack
 
 _speedups: Optional[ModuleType] = None
 
@@ -31,24 +43,59 @@ elif os.environ.get("H2LITE_REQUIRE_EXTENSIONS"):
 #: The backends this process can use, the preferred one last.
 AVAILABLE: tuple[str, ...] = ("python",) if _speedups is None else ("python", "c")
 
-split_frames = _codec_py.split_frames
+#: The names :func:`use` rebinds.
+ACCELERATED = (
+    "split_frames",
+    "HpackDecoder",
+    "HpackEncoder",
+    "check_request",
+    "check_response",
+    "check_trailers",
+    "normalize_inbound",
+    "prepare_outbound",
+)
+
+split_frames: Callable[[Any, int], tuple[list[tuple[int, int, int, bytes]], int, int]]
+HpackDecoder: Callable[..., Any]
+HpackEncoder: Callable[[], Any]
+check_request: Optional[Callable[[Any, bool], Any]]
+check_response: Optional[Callable[[Any], Any]]
+check_trailers: Optional[Callable[[Any], Any]]
+normalize_inbound: Optional[Callable[[Any], Any]]
+prepare_outbound: Optional[Callable[[Any, bool, bool], Any]]
 BACKEND = "python"
+
+
+def _implementations(name: str) -> dict[str, Any]:
+    if name == "c":
+        assert _speedups is not None
+        accelerated = {attribute: getattr(_speedups, attribute) for attribute in ACCELERATED[3:]}
+        return {
+            "split_frames": _speedups.split_frames,
+            "HpackDecoder": _speedups.Decoder,
+            "HpackEncoder": _speedups.Encoder,
+            **accelerated,
+        }
+    return {
+        "split_frames": _codec_py.split_frames,
+        "HpackDecoder": _hpack.Decoder,
+        "HpackEncoder": _hpack.Encoder,
+        **{attribute: None for attribute in ACCELERATED[3:]},
+    }
 
 
 def use(name: str) -> None:
     """Make ``name`` (``"python"`` or ``"c"``) the live backend for new work.
 
+    Connections keep the HPACK coder they were created with.
+
     Raises:
         ValueError: ``name`` is not one of :data:`AVAILABLE`.
     """
-    global split_frames, BACKEND
+    global BACKEND
     if name not in AVAILABLE:
         raise ValueError(f"backend {name!r} is not available here (have {AVAILABLE})")
-    if name == "c":
-        assert _speedups is not None
-        split_frames = _speedups.split_frames
-    else:
-        split_frames = _codec_py.split_frames
+    globals().update(_implementations(name))
     BACKEND = name
     import h2lite  # the package re-exports BACKEND; keep it true
 
@@ -60,6 +107,5 @@ def current() -> str:
     return BACKEND
 
 
-if _speedups is not None:
-    split_frames = _speedups.split_frames
-    BACKEND = "c"
+globals().update(_implementations(AVAILABLE[-1]))
+BACKEND = AVAILABLE[-1]

@@ -1,11 +1,21 @@
-"""Leaner HPACK loops over the ``hpack`` package's tables and Huffman code.
+"""Leaner HPACK loops over the ``hpack`` package's tables, and a faster Huffman code.
 
 ``hpack`` spends much of its time outside the compression itself: a linear
 scan of the dynamic table per field when encoding, a copy of the rest of the
-block per literal and a debug log call per field when decoding.  These
-subclasses keep hpack's tables, Huffman coder and exceptions, and replace
-only those loops.  The tests hold them to ``hpack`` itself: the same
-encodings decode to the same fields and leave the same table state.
+block per literal and a debug log call per field when decoding, and a Huffman
+coder that walks the code four bits (decoding) or one symbol (encoding) per
+Python loop turn.  These subclasses keep hpack's tables, exceptions and
+indexing decisions, and replace those loops:
+
+* Huffman decoding walks one input byte per loop turn through a table built
+  once from RFC 7541 Appendix B; Huffman encoding turns the bytes into a
+  string of code bits and that string into an integer, both in C loops.
+* The encoder finds table entries through hash indexes; the decoder's
+  dynamic table holds the very ``HeaderTuple`` objects it hands out, so an
+  indexed field costs no allocation.
+
+The tests hold them to ``hpack`` itself: the same encodings decode to the
+same fields, leave the same table state and fail with the same exceptions.
 """
 
 from __future__ import annotations
@@ -14,13 +24,145 @@ from typing import Any, Iterable
 
 import hpack
 from hpack import HeaderTuple, NeverIndexedHeaderTuple
-from hpack.exceptions import HPACKDecodingError, InvalidTableSizeError, OversizedHeaderListError
-from hpack.huffman_table import decode_huffman
+from hpack.exceptions import (
+    HPACKDecodingError,
+    InvalidTableIndex,
+    InvalidTableSizeError,
+    OversizedHeaderListError,
+)
+from hpack.huffman_constants import REQUEST_CODES, REQUEST_CODES_LENGTH
 from hpack.table import HeaderTable
 
 _STATIC = HeaderTable.STATIC_TABLE_MAPPING
-_FIRST_DYNAMIC = HeaderTable.STATIC_TABLE_LENGTH + 1
+_STATIC_LENGTH = HeaderTable.STATIC_TABLE_LENGTH
+_FIRST_DYNAMIC = _STATIC_LENGTH + 1
 _INDEXED = [bytes((0x80 | i,)) for i in range(0x7F)]
+#: The static table as HeaderTuples, by HPACK index (index 0 is never valid).
+_STATIC_FIELDS: tuple[Any, ...] = (None, *(HeaderTuple(n, v) for n, v in HeaderTable.STATIC_TABLE))
+_new_tuple = tuple.__new__
+
+
+# -- Huffman code (RFC 7541 §5.2 and Appendix B) -----------------------------
+
+#: Each byte's Huffman code as a string of "0" and "1" characters.
+_CODE_BITS = [format(REQUEST_CODES[b], f"0{REQUEST_CODES_LENGTH[b]}b") for b in range(256)]
+#: The EOS code's most significant bits, the padding after the last code.
+_PADDING = ["1" * n for n in range(8)]
+
+
+def huffman_encode(data: bytes) -> bytes:
+    """Huffman-code ``data`` (RFC 7541 §5.2); the same bytes as hpack's encoder."""
+    if not data:
+        return b""
+    bits = "".join(map(_CODE_BITS.__getitem__, data))
+    size = len(bits)
+    # RFC 7541 §5.2: pad to an octet boundary with the most significant bits of EOS.
+    pad = -size & 7
+    return int(bits + _PADDING[pad], 2).to_bytes((size + pad) >> 3, "big")
+
+
+# Decoding runs a byte-wide state machine.  A state is an inner node of the
+# code tree (0 is the root) or _FAILED; it is kept multiplied by 256 so that
+# ``state | byte`` indexes the two flat tables below: the next state, and the
+# bytes completed while reading that input byte (zero, one or two symbols).
+_FAILED = 256
+_NEXT_STATE: list[int] = []
+_EMITTED: list[bytes] = []
+#: States a string may end in: the root, or 1 to 7 bits into EOS's all-ones prefix.
+_ACCEPTING: set[int] = set()
+
+
+def _build_decoding_tables() -> None:
+    # The code tree: children[node] = [zero, one]; a child >= 0 is an inner
+    # node, a child < 0 is ~symbol.  The root (0) is never anyone's child.
+    children = [[0, 0]]
+    for symbol in range(257):
+        code, length = REQUEST_CODES[symbol], REQUEST_CODES_LENGTH[symbol]
+        node = 0
+        for shift in range(length - 1, 0, -1):
+            bit = (code >> shift) & 1
+            child = children[node][bit]
+            if not child:
+                child = len(children)
+                children.append([0, 0])
+                children[node][bit] = child
+            node = child
+        children[node][code & 1] = ~symbol
+    assert len(children) == _FAILED  # 257 leaves: 256 inner nodes
+
+    # First the machine four bits at a time, then each byte as two nibbles.
+    shifted = [state << 8 for state in range(_FAILED + 1)]
+    single = [bytes((b,)) for b in range(256)]
+    nibble_next: list[int] = []
+    nibble_out: list[bytes] = []
+    for start in range(_FAILED):
+        for nibble in range(16):
+            node, out = start, b""
+            for shift in (3, 2, 1, 0):
+                child = children[node][(nibble >> shift) & 1]
+                if child >= 0:
+                    node = child
+                elif child == ~256:
+                    # RFC 7541 §5.2: a string containing EOS is a decoding error.
+                    node, out = _FAILED, b""
+                    break
+                else:
+                    node, out = 0, out + single[~child]
+            nibble_next.append(node)
+            nibble_out.append(out)
+    nibble_next += [_FAILED] * 16
+    nibble_out += [b""] * 16
+
+    next_state: list[int] = []
+    emitted: list[bytes] = []
+    shared: dict[bytes, bytes] = {}
+    for start in range(_FAILED + 1):
+        for high in range(16):
+            middle = nibble_next[start * 16 + high]
+            first = nibble_out[start * 16 + high]
+            row = slice(middle * 16, middle * 16 + 16)
+            next_state.extend(shifted[s] for s in nibble_next[row])
+            if first:
+                emitted.extend(shared.setdefault(first + o, first + o) for o in nibble_out[row])
+            else:
+                emitted.extend(nibble_out[row])
+    node = 0
+    accepting = set()
+    for _ in range(8):
+        accepting.add(node << 8)
+        node = children[node][1]
+    # Publish the emitted bytes before the states: a reader tests _NEXT_STATE.
+    _EMITTED[:] = emitted
+    _ACCEPTING.update(accepting)
+    _NEXT_STATE[:] = next_state
+
+
+def huffman_decode(data: bytes) -> bytes:
+    """Decode a Huffman-coded string (RFC 7541 §5.2); the same result as hpack's decoder.
+
+    Raises:
+        HPACKDecodingError: the string contains EOS or ends in a bad padding.
+    """
+    if not _NEXT_STATE:
+        _build_decoding_tables()
+    next_state = _NEXT_STATE
+    emitted = _EMITTED
+    out: list[bytes] = []
+    append = out.append
+    state = 0
+    for byte in data:
+        index = state | byte
+        state = next_state[index]
+        append(emitted[index])
+    if state not in _ACCEPTING:
+        # RFC 7541 §5.2: EOS, or padding longer than 7 bits or not all ones.
+        if state == _FAILED << 8:
+            raise HPACKDecodingError("Invalid Huffman string")
+        raise HPACKDecodingError("Incomplete Huffman string")
+    return b"".join(out)
+
+
+# -- integers and strings (RFC 7541 §5.1, §5.2) ------------------------------
 
 
 def _integer(value: int, bits: int, flags: int) -> bytes:
@@ -62,11 +204,45 @@ def _string(data: bytes, pos: int) -> tuple[bytes, int]:
         raise HPACKDecodingError("Truncated header block")
     raw = data[pos:end]
     if first & 0x80:
-        raw = decode_huffman(raw)
+        raw = huffman_decode(raw)
     return raw, end
 
 
-class IndexedHeaderTable(HeaderTable):
+# -- tables ----------------------------------------------------------------------
+
+
+class _LeanTable(HeaderTable):
+    """hpack's table, evicting without a debug log call per entry."""
+
+    def add(self, name: bytes, value: bytes) -> None:
+        self.add_field((name, value), 32 + len(name) + len(value))
+
+    def add_field(self, entry: Any, size: int) -> None:
+        """Insert ``entry`` (a name/value tuple) of RFC 7541 §4.1 ``size``."""
+        entries = self.dynamic_entries
+        maxsize = self._maxsize
+        # RFC 7541 §4.4: an entry larger than the table empties it.
+        if size > maxsize:
+            entries.clear()
+            self._current_size = 0
+            return
+        entries.appendleft(entry)
+        current = self._current_size + size
+        while current > maxsize:
+            name, value = entries.pop()
+            current -= 32 + len(name) + len(value)
+        self._current_size = current
+
+    def _shrink(self) -> None:
+        entries = self.dynamic_entries
+        current = self._current_size
+        while current > self._maxsize:
+            name, value = entries.pop()
+            current -= 32 + len(name) + len(value)
+        self._current_size = current
+
+
+class IndexedHeaderTable(_LeanTable):
     """hpack's table plus hash indexes of the dynamic entries, for O(1) search.
 
     Entries get ascending serial numbers; an index entry is live when its
@@ -80,10 +256,10 @@ class IndexedHeaderTable(HeaderTable):
         self._names: dict[bytes, int] = {}
 
     def add(self, name: bytes, value: bytes) -> None:
-        super().add(name, value)
-        # HeaderTable.add prepends the entry unless it is larger than the whole
-        # table, in which case it empties the table instead.
-        if 32 + len(name) + len(value) <= self._maxsize:
+        size = 32 + len(name) + len(value)
+        self.add_field((name, value), size)
+        # An entry larger than the whole table empties it instead.
+        if size <= self._maxsize:
             serial = self._serial
             self._serial = serial + 1
             self._exact[(name, value)] = serial
@@ -118,6 +294,9 @@ class IndexedHeaderTable(HeaderTable):
         return None
 
 
+# -- encoder and decoder -----------------------------------------------------------
+
+
 class Encoder(hpack.Encoder):
     """hpack's encoder with an O(1) table search and a leaner per-field loop."""
 
@@ -127,7 +306,7 @@ class Encoder(hpack.Encoder):
 
     def _literal(self, value: bytes, huffman: bool) -> bytes:
         if huffman:
-            value = self.huffman_coder.encode(value)
+            value = huffman_encode(value)
             return _integer(len(value), 7, 0x80) + value
         return _integer(len(value), 7, 0) + value
 
@@ -139,6 +318,7 @@ class Encoder(hpack.Encoder):
             block.append(self._encode_table_size_change())
             table.resized = False
         search = table.search
+        literal = self._literal
         for header in headers:
             name, value = header[0], header[1]
             sensitive = header.__class__ is NeverIndexedHeaderTuple or (
@@ -147,14 +327,14 @@ class Encoder(hpack.Encoder):
             match = search(name, value)
             if match is None:
                 block.append(b"\x10" if sensitive else b"\x40")
-                block.append(self._literal(name, huffman))
+                block.append(literal(name, huffman))
             elif match[2] is not None:
                 index = match[0]
                 block.append(_INDEXED[index] if index < 0x7F else _integer(index, 7, 0x80))
                 continue
             else:
                 block.append(_integer(match[0], 4, 0x10) if sensitive else _integer(match[0], 6, 0x40))
-            block.append(self._literal(value, huffman))
+            block.append(literal(value, huffman))
             if not sensitive:
                 table.add(name, value)
         return b"".join(block)
@@ -163,12 +343,17 @@ class Encoder(hpack.Encoder):
 class Decoder(hpack.Decoder):
     """hpack's decoder with a single pass over the block and no per-field copies."""
 
+    def __init__(self, max_header_list_size: int = hpack.hpack.DEFAULT_MAX_HEADER_LIST_SIZE) -> None:
+        super().__init__(max_header_list_size=max_header_list_size)
+        self.header_table = _LeanTable()
+
     def decode(self, data: bytes, raw: bool = True) -> list[Any]:  # type: ignore[override]
         """Decode a whole block into HeaderTuple / NeverIndexedHeaderTuple byte pairs."""
         if not isinstance(data, bytes):
             data = bytes(data)
         table = self.header_table
-        get = table.get_by_index
+        entries = table.dynamic_entries
+        static = _STATIC_FIELDS
         limit = self.max_header_list_size
         headers: list[Any] = []
         append = headers.append
@@ -184,8 +369,13 @@ class Decoder(hpack.Decoder):
                     index = byte & 0x7F
                     if index == 0x7F:
                         index, pos = _continue_integer(data, pos, index)
-                    name, value = get(index)
-                    header = HeaderTuple(name, value)
+                    if 0 < index <= _STATIC_LENGTH:
+                        header = static[index]
+                    elif _STATIC_LENGTH < index <= _STATIC_LENGTH + len(entries):
+                        header = entries[index - _FIRST_DYNAMIC]
+                    else:
+                        raise InvalidTableIndex(f"Invalid table index {index}")
+                    name, value = header
                 elif byte & 0xE0 == 0x20:
                     # RFC 7541 §6.3: only at the start of a block.
                     if headers:
@@ -211,16 +401,16 @@ class Decoder(hpack.Decoder):
                             index, pos = _continue_integer(data, pos, index)
                         indexed = False
                     if index:
-                        name = get(index)[0]
+                        name = table.get_by_index(index)[0]
                     else:
                         name, pos = _string(data, pos)
                     value, pos = _string(data, pos)
                     if byte & 0x10 and not indexed:
-                        header = NeverIndexedHeaderTuple(name, value)
+                        header = _new_tuple(NeverIndexedHeaderTuple, (name, value))
                     else:
-                        header = HeaderTuple(name, value)
+                        header = _new_tuple(HeaderTuple, (name, value))
                     if indexed:
-                        table.add(name, value)
+                        table.add_field(header, 32 + len(name) + len(value))
                 size += 32 + len(name) + len(value)
                 if size > limit:
                     raise OversizedHeaderListError(f"A header list larger than {limit} has been received")

@@ -135,18 +135,20 @@ class InboundMixin:
     def _fail(self, exc: ProtocolError) -> None:
         """A connection error: queue GOAWAY and stop."""
         if self._dead is None:
-            self._out.append(
-                fr.goaway_frame(self._highest_inbound, int(exc.error_code), str(exc).encode("utf-8", "replace")[:256])
-            )
-            self._goaway_sent = self._highest_inbound
+            last = self._highest_inbound
+            if self._goaway_sent is not None and last > self._goaway_sent:
+                last = self._goaway_sent  # RFC 9113 §6.8: never above an earlier GOAWAY's
+            self._out.append(fr.goaway_frame(last, int(exc.error_code), str(exc).encode("utf-8", "replace")[:256]))
+            self._goaway_sent = last
         self._dead = str(exc) or exc.error_code.name
         self._state = ConnectionState.CLOSED
         self._header_block = None
 
     def _control_reply(self, frame: bytes) -> None:
-        self._out.append(frame)
+        # Checked first: the output never holds more replies than the limit.
         if not self._guard.control_reply():
             raise DenialOfServiceError("too many control-frame replies queued and not drained")
+        self._out.append(frame)
 
     def _glitch(self) -> None:
         if not self._guard.glitch():
@@ -225,6 +227,8 @@ class InboundMixin:
             self._stream_error(stream_id, ErrorCode.PROTOCOL_ERROR, stream)
             return
         end_stream = flags & _END_STREAM
+        if not data and not end_stream:
+            self._glitch()  # empty DATA without END_STREAM (CVE-2019-9518)
         if stream.expected_length is not None:
             stream.received_length += len(data)
             # RFC 9113 §8.1.1: DATA that does not add up to content-length is malformed.
@@ -234,8 +238,6 @@ class InboundMixin:
                 self._credit_connection(size)
                 self._stream_error(stream_id, ErrorCode.PROTOCOL_ERROR, stream)
                 return
-        elif not data and not end_stream:
-            self._glitch()  # empty DATA without END_STREAM (CVE-2019-9518)
         self._events.append(
             ev.DataReceived(stream_id=stream_id, data=data, flow_controlled_length=size, end_stream=bool(end_stream))
         )
@@ -296,6 +298,8 @@ class InboundMixin:
             priority = fr.parse_priority(payload[:5])
             payload = payload[5:]
         if flags & _END_HEADERS:
+            if len(payload) > self._header_block_limit:
+                raise DenialOfServiceError("header block exceeds the size limit")
             self._header_list(stream_id, flags, self._decoder.decode(payload), priority)
         else:
             self._begin_block(fr.HEADERS, stream_id, flags, payload, priority)
@@ -303,7 +307,7 @@ class InboundMixin:
     def _begin_block(self, frame_type: int, stream_id: int, flags: int, fragment: bytes, extra: Any) -> None:
         limits = self.config.limits
         self._header_block = HeaderBlock(
-            frame_type, stream_id, flags, fragment, extra, self.config.header_block_limit, limits.max_continuation_frames
+            frame_type, stream_id, flags, fragment, extra, self._header_block_limit, limits.max_continuation_frames
         )
 
     def _on_continuation(self, flags: int, stream_id: int, payload: bytes) -> None:
@@ -312,6 +316,8 @@ class InboundMixin:
             # RFC 9113 §6.10: CONTINUATION must follow HEADERS/PUSH_PROMISE/CONTINUATION.
             raise RemoteProtocolError("CONTINUATION without a header block in progress")
         block.add(stream_id, payload)
+        if not payload:
+            self._glitch()  # an empty CONTINUATION carries nothing (CVE-2019-9518)
         if flags & _END_HEADERS:
             self._header_block = None
             headers = self._decoder.decode(block.block())
@@ -331,10 +337,19 @@ class InboundMixin:
             if new:
                 self._events.append(ev.StreamReset(stream_id=stream_id, error_code=ErrorCode.PROTOCOL_ERROR, remote_reset=False))
             return
-        if len(headers) > self._decoder.max_fields:
-            self._refuse_oversized(stream_id)
-            return
         stream = self._streams.get(stream_id)
+        if len(headers) > self._decoder.max_fields:
+            if stream is None:
+                # Only a new request can be refused; HEADERS that break a stream
+                # ID rule get the answer the RFC gives below, whatever their size.
+                refuse = not self.client_side and stream_id & 1 and stream_id > self._highest_inbound and (
+                    self._goaway_sent is None or stream_id <= self._goaway_sent
+                )
+            else:
+                refuse = stream.state in CAN_RECEIVE or stream.state is RESERVED_REMOTE
+            if refuse:
+                self._refuse_oversized(stream_id, stream)
+                return
         end_stream = flags & _END_STREAM
         if stream is None:
             if self.client_side or not (stream_id & 1) or stream_id <= self._highest_inbound:
@@ -359,11 +374,10 @@ class InboundMixin:
         else:
             self._trailers(stream, headers, end_stream)
 
-    def _refuse_oversized(self, stream_id: int) -> None:
+    def _refuse_oversized(self, stream_id: int, stream: Stream | None) -> None:
         """Too many fields in one list: refuse the request (a stream error)."""
-        stream = self._streams.get(stream_id)
-        if stream is None and not self.client_side and stream_id & 1 and stream_id > self._highest_inbound:
-            self._highest_inbound = stream_id
+        if stream is None:
+            self._highest_inbound = stream_id  # the ID is used: the stream is closed, not idle
         self._glitch()
         self._control_reply(fr.rst_stream_frame(stream_id, ErrorCode.REFUSED_STREAM))
         if stream is not None:
@@ -379,7 +393,9 @@ class InboundMixin:
             self._closed.add(stream_id, _RESET_SENT)
             return
         if self._open_inbound >= self._local.max_concurrent_streams:
-            # RFC 9113 §5.1.2: refuse the excess stream only.
+            # RFC 9113 §5.1.2: refuse the excess stream only.  The limit was
+            # acknowledged, so a peer that exceeds it does so on purpose.
+            self._glitch()
             self._control_reply(fr.rst_stream_frame(stream_id, ErrorCode.REFUSED_STREAM))
             self._closed.add(stream_id, _RESET_SENT)
             self._events.append(ev.StreamReset(stream_id=stream_id, error_code=ErrorCode.REFUSED_STREAM, remote_reset=False))
@@ -458,8 +474,8 @@ class InboundMixin:
 
     def _pushed_response(self, stream: Stream, headers: list[Any], end_stream: int) -> None:
         if self._open_inbound >= self._local.max_concurrent_streams:
-            self._reset_local(stream, ErrorCode.REFUSED_STREAM)
-            self._events.append(ev.StreamReset(stream_id=stream.stream_id, error_code=ErrorCode.REFUSED_STREAM, remote_reset=False))
+            # RFC 9113 §5.1.2: a stream error; counted and queued like any other.
+            self._stream_error(stream.stream_id, ErrorCode.REFUSED_STREAM, stream)
             return
         self._transition(stream, RECV_HEADERS)
         self._response(stream, headers, end_stream)
@@ -477,6 +493,8 @@ class InboundMixin:
             raise RemoteProtocolError("PUSH_PROMISE too short", ErrorCode.FRAME_SIZE_ERROR)
         promised = fr.parse_u32(payload[:4]) & fr.STREAM_ID_MASK
         if flags & _END_HEADERS:
+            if len(payload) - 4 > self._header_block_limit:
+                raise DenialOfServiceError("header block exceeds the size limit")
             self._push_list(stream_id, promised, self._decoder.decode(payload[4:]))
         else:
             self._begin_block(fr.PUSH_PROMISE, stream_id, flags, payload[4:], promised)
@@ -494,8 +512,15 @@ class InboundMixin:
                 self._closed.add(promised, _RESET_SENT)
                 return
             raise RemoteProtocolError(f"PUSH_PROMISE on stream {parent_id} which cannot receive")
+        if self._goaway_sent is not None and promised > self._goaway_sent:
+            # RFC 9113 §6.8: after our GOAWAY, streams the peer initiates above its
+            # last stream ID are ignored; the peer drops them when it reads the GOAWAY.
+            self._closed.add(promised, _RESET_SENT)
+            return
         limit = self.config.limits.max_reserved_remote_streams
         if self.config.enable_push is False or self._reserved_remote >= limit or len(headers) > self._decoder.max_fields:
+            if self.config.enable_push is not False:
+                self._glitch()  # a push flood (or a bloated promise), not a race with our SETTINGS
             self._control_reply(fr.rst_stream_frame(promised, ErrorCode.REFUSED_STREAM))
             self._closed.add(promised, _RESET_SENT)
             return
@@ -541,7 +566,9 @@ class InboundMixin:
         code = to_enum(ErrorCode, fr.parse_u32(payload))
         self._transition(stream, RECV_RST)
         self._events.append(ev.StreamReset(stream_id=stream_id, error_code=code, remote_reset=True))
-        if not self._guard.peer_reset():
+        # Only streams the peer opened cost us work it can cancel (CVE-2023-44487);
+        # a server refusing our own requests is back-pressure, not an attack.
+        if not stream.local and not self._guard.peer_reset():
             raise DenialOfServiceError("too many streams reset by the peer (rapid reset)")
 
     def _on_settings(self, flags: int, stream_id: int, payload: bytes) -> None:
@@ -579,7 +606,7 @@ class InboundMixin:
                 # RFC 8441 §3: the setting cannot be withdrawn once sent.
                 raise RemoteProtocolError("SETTINGS_ENABLE_CONNECT_PROTOCOL went from 1 to 0")
         old_window = self._remote.initial_window_size
-        changed = self._remote.apply(pairs)
+        changed = self._remote.apply(pairs, keep_unknown=False)
         remote = self._remote
         if Setting.HEADER_TABLE_SIZE in changed:
             self._encoder.set_peer_table_size(remote.header_table_size)
@@ -656,6 +683,8 @@ class InboundMixin:
                 self._outbound_window = add_credit(self._outbound_window, increment)
             except WindowOverflow:
                 raise FlowControlError("connection window overflow") from None  # RFC 9113 §6.9.1
+            if not self._guard.window_update(increment, self._outbound_window):
+                raise DenialOfServiceError("too many tiny WINDOW_UPDATEs (data dribble)")
             self._events.append(ev.WindowUpdated(stream_id=0, delta=increment))
             return
         stream = self._streams.get(stream_id)
@@ -675,6 +704,8 @@ class InboundMixin:
             # RFC 9113 §6.9.1: overflow on a stream is a stream error.
             self._stream_error(stream_id, ErrorCode.FLOW_CONTROL_ERROR, stream)
             return
+        if not self._guard.window_update(increment, stream.outbound_window):
+            raise DenialOfServiceError("too many tiny WINDOW_UPDATEs (data dribble)")
         if stream.outbound_window > 0 and (stream.out_queued or stream.out_provider) and stream.state in CAN_SEND:
             self._scheduler.add(stream)
         self._events.append(ev.WindowUpdated(stream_id=stream_id, delta=increment))

@@ -336,7 +336,10 @@ class OutboundMixin:
     def send_shutdown_notice(self) -> None:
         """First GOAWAY phase: announce shutdown (last stream ID 2^31-1)."""
         self._check_sendable()
-        self._out.append(fr.goaway_frame(MAX_STREAM_ID, ErrorCode.NO_ERROR))
+        # RFC 9113 §6.8: a later GOAWAY MUST NOT raise the last stream ID we sent.
+        last = MAX_STREAM_ID if self._goaway_sent is None else self._goaway_sent
+        self._out.append(fr.goaway_frame(last, ErrorCode.NO_ERROR))
+        self._goaway_sent = last
         if self._state is ConnectionState.OPEN:
             self._state = ConnectionState.CLOSING
 
@@ -353,10 +356,17 @@ class OutboundMixin:
         """
         self._check_sendable()
         _check_u32(int(error_code), "error_code")
+        previous = self._goaway_sent
         if last_stream_id is None:
             last_stream_id = self._highest_inbound
+            if previous is not None and last_stream_id > previous:
+                # Streams opened after our first GOAWAY were ignored; RFC 9113 §6.8:
+                # the last stream ID MUST NOT increase.
+                last_stream_id = previous
         else:
             _check_stream_id(last_stream_id, allow_zero=True)
+            if previous is not None and last_stream_id > previous:
+                raise ValueError(f"last_stream_id {last_stream_id} is above the {previous} of the GOAWAY already sent")
         if additional_data is not None and not isinstance(additional_data, bytes):
             raise TypeError("additional_data must be bytes")
         self._out.append(fr.goaway_frame(last_stream_id, int(error_code), additional_data or b""))
@@ -404,6 +414,9 @@ class OutboundMixin:
         stream = self._streams.get(stream_id)
         if stream is None:
             raise StreamClosedError(stream_id)
+        if stream.state is RESERVED_LOCAL:
+            # RFC 9113 §5.1: reserved (local) sends only HEADERS, RST_STREAM and PRIORITY.
+            raise LocalProtocolError(f"stream {stream_id} is reserved (local): send its response first")
         if stream.inbound_window + increment > MAX_WINDOW:
             raise LocalProtocolError("the window would exceed 2^31-1", ErrorCode.FLOW_CONTROL_ERROR)
         stream.inbound_window += increment
@@ -484,11 +497,13 @@ class OutboundMixin:
             return b""
         data = out[0] if len(out) == 1 else b"".join(out)
         out.clear()
-        self._guard.drained()
-        if amount is not None:
-            if len(data) > amount:
-                out.append(data[amount:])
-                data = data[:amount]
+        if amount is not None and len(data) > amount:
+            out.append(data[amount:])
+            data = data[:amount]
+            # Replies still in the buffer are still undrained.
+            self._guard.drained(len(out[0]))
+        else:
+            self._guard.drained()
         return data
 
     def _release_data(self) -> None:

@@ -1,12 +1,32 @@
 /*
  * Optional C accelerator for h2lite's hot path.
  *
- * split_frames() mirrors h2lite._codec_py.split_frames exactly; the Python
- * version is the specification and the differential tests hold the two
- * together.
+ * Every function and class here mirrors a pure-Python one that remains the
+ * specification (see _speedups.h for which file holds what); the
+ * differential tests in tests/test_speedups_*.py hold the two together.
+ * This file holds the module set-up and split_frames(), the mirror of
+ * h2lite._codec_py.split_frames.
  */
-#define PY_SSIZE_T_CLEAN
-#include <Python.h>
+#include "_speedups.h"
+
+PyTypeObject *h2l_HeaderTuple;
+PyTypeObject *h2l_NeverIndexedHeaderTuple;
+
+PyObject *
+h2l_header_tuple(PyTypeObject *type, PyObject *name, PyObject *value)
+{
+    /* What tuple.__new__(type, (name, value)) builds, without the argument tuple. */
+    PyObject *header = type->tp_alloc(type, 2);
+
+    if (header == NULL) {
+        Py_DECREF(name);
+        Py_DECREF(value);
+        return NULL;
+    }
+    PyTuple_SET_ITEM(header, 0, name);
+    PyTuple_SET_ITEM(header, 1, value);
+    return header;
+}
 
 static PyObject *
 split_frames(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
@@ -39,30 +59,38 @@ split_frames(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
     while (end - pos >= 9) {
         const unsigned char *h = buf + pos;
         unsigned long length = ((unsigned long)h[0] << 16) | ((unsigned long)h[1] << 8) | h[2];
+        /* RFC 9113 §4.1: the reserved bit MUST be ignored on receipt. */
         unsigned long stream_id = (((unsigned long)h[5] & 0x7F) << 24) | ((unsigned long)h[6] << 16)
                                   | ((unsigned long)h[7] << 8) | h[8];
-        PyObject *payload, *frame;
+        PyObject *frame;
+        int appended;
 
         if (length > max_frame_size) {
+            /* RFC 9113 §4.2: judged on the header, before the payload is needed. */
             bad_length = (long long)length;
             break;
         }
         if ((Py_ssize_t)length > end - pos - 9) {
             break;
         }
-        payload = PyBytes_FromStringAndSize((const char *)h + 9, (Py_ssize_t)length);
-        if (payload == NULL) {
-            goto done;
-        }
-        frame = Py_BuildValue("(kkkN)", (unsigned long)h[3], (unsigned long)h[4], stream_id, payload);
+        frame = PyTuple_New(4);
         if (frame == NULL) {
             goto done;
         }
-        if (PyList_Append(frames, frame) < 0) {
+        PyTuple_SET_ITEM(frame, 0, PyLong_FromLong(h[3]));
+        PyTuple_SET_ITEM(frame, 1, PyLong_FromLong(h[4]));
+        PyTuple_SET_ITEM(frame, 2, PyLong_FromUnsignedLong(stream_id));
+        PyTuple_SET_ITEM(frame, 3, PyBytes_FromStringAndSize((const char *)h + 9, (Py_ssize_t)length));
+        if (PyTuple_GET_ITEM(frame, 0) == NULL || PyTuple_GET_ITEM(frame, 1) == NULL
+            || PyTuple_GET_ITEM(frame, 2) == NULL || PyTuple_GET_ITEM(frame, 3) == NULL) {
             Py_DECREF(frame);
             goto done;
         }
+        appended = PyList_Append(frames, frame);
         Py_DECREF(frame);
+        if (appended < 0) {
+            goto done;
+        }
         pos += 9 + (Py_ssize_t)length;
     }
     result = Py_BuildValue("(OnL)", frames, pos, bad_length);
@@ -72,19 +100,60 @@ done:
     return result;
 }
 
-static PyMethodDef speedups_methods[] = {
+static PyMethodDef split_methods[] = {
     {"split_frames", (PyCFunction)(void (*)(void))split_frames, METH_FASTCALL,
      "split_frames(buffer, max_frame_size) -> (frames, consumed, bad_length)"},
     {NULL, NULL, 0, NULL},
 };
 
 static struct PyModuleDef speedups_module = {
-    PyModuleDef_HEAD_INIT, "h2lite._speedups", "C accelerator for h2lite's hot path.", -1, speedups_methods,
+    PyModuleDef_HEAD_INIT, "h2lite._speedups", "C accelerator for h2lite's hot path.", -1, NULL,
     NULL, NULL, NULL, NULL,
 };
+
+/* hpack's HeaderTuple classes, checked to be plain tuples underneath. */
+static PyTypeObject *
+load_tuple_class(PyObject *hpack, const char *name)
+{
+    PyObject *cls = PyObject_GetAttrString(hpack, name);
+
+    if (cls == NULL) {
+        return NULL;
+    }
+    if (!PyType_Check(cls) || !PyType_IsSubtype((PyTypeObject *)cls, &PyTuple_Type)
+        || ((PyTypeObject *)cls)->tp_basicsize != PyTuple_Type.tp_basicsize
+        || ((PyTypeObject *)cls)->tp_itemsize != PyTuple_Type.tp_itemsize) {
+        PyErr_Format(PyExc_ImportError, "hpack.%s is not a slot-less tuple subclass", name);
+        Py_DECREF(cls);
+        return NULL;
+    }
+    return (PyTypeObject *)cls;
+}
 
 PyMODINIT_FUNC
 PyInit__speedups(void)
 {
-    return PyModule_Create(&speedups_module);
+    PyObject *module = NULL, *hpack;
+
+    hpack = PyImport_ImportModule("hpack");
+    if (hpack == NULL) {
+        return NULL;
+    }
+    h2l_HeaderTuple = load_tuple_class(hpack, "HeaderTuple");
+    h2l_NeverIndexedHeaderTuple = h2l_HeaderTuple ? load_tuple_class(hpack, "NeverIndexedHeaderTuple") : NULL;
+    Py_DECREF(hpack);
+    if (h2l_NeverIndexedHeaderTuple == NULL) {
+        return NULL;
+    }
+    module = PyModule_Create(&speedups_module);
+    if (module == NULL) {
+        return NULL;
+    }
+    if (PyModule_AddFunctions(module, split_methods) < 0 || PyModule_AddFunctions(module, h2l_hpack_methods) < 0
+        || PyModule_AddFunctions(module, h2l_fields_methods) < 0 || h2l_hpack_init(module) < 0
+        || h2l_fields_init(module) < 0) {
+        Py_DECREF(module);
+        return NULL;
+    }
+    return module;
 }

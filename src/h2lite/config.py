@@ -42,6 +42,9 @@ class Limits:
     #: "Glitches": empty frames, PRIORITY, unknown frames, provoked stream errors.
     glitch_burst: int = 10000
     glitch_rate: float = 330.0
+    #: A WINDOW_UPDATE whose increment and resulting window are both below
+    #: this many bytes is a glitch (a window fed a few bytes at a time); 0 = off.
+    tiny_window_update: int = 1024
     #: Streams the peer reserved with PUSH_PROMISE and not yet started.
     max_reserved_remote_streams: int = 200
     #: Our HPACK encoder's dynamic table, whatever the peer allows.
@@ -57,6 +60,7 @@ class Limits:
             "max_header_fields",
             "reset_burst",
             "glitch_burst",
+            "tiny_window_update",
             "max_reserved_remote_streams",
             "max_encoder_table_size",
             "max_closed_streams",

@@ -99,14 +99,9 @@ class Connection(InboundMixin, OutboundMixin):
         self._dead: str | None = None
         self._goaway_sent: int | None = None
         self._goaway_received: int | None = None
-        self._guard = Guard(
-            limits.reset_burst,
-            limits.reset_rate,
-            limits.glitch_burst,
-            limits.glitch_rate,
-            limits.max_queued_control_frames,
-            config.clock,
-        )
+        self._guard = Guard(limits, config.clock)
+        #: Bytes of one encoded header block accepted before decoding.
+        self._header_block_limit = config.header_block_limit
         self._events: list[ev.Event] = []
         self._auto = config.auto_flow_control
         self._validate = config.validate_inbound_headers

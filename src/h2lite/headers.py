@@ -7,13 +7,14 @@ a stream error PROTOCOL_ERROR (RFC 9113 §8.1.1).  Outbound checks raise
 
 from __future__ import annotations
 
+import operator
 import re
 from typing import Any, Iterable, Sequence
 
 import hpack
 from hpack import HeaderTuple, NeverIndexedHeaderTuple
 
-from . import _hpack
+from . import _backend
 from .codes import ErrorCode
 from .exceptions import DenialOfServiceError, InvalidHeaderError, RemoteProtocolError
 
@@ -31,9 +32,18 @@ RESPONSE_PSEUDO = frozenset({b":status"})
 _BAD_NAME = re.compile(rb"[^!#$%&'*+\-.^_`|~0-9a-z]")
 _BAD_VALUE = re.compile(rb"[\x00\r\n]|^[ \t]|[ \t]$")
 _DIGITS = re.compile(rb"[0-9]{1,18}")
-# Names already found valid; bounded so a peer cannot grow it without limit.
+# Regular (not pseudo) names already found valid; bounded so a peer cannot
+# grow it without limit.  The whole-list fast path reads membership as "valid
+# and not a pseudo-header".
 _GOOD_NAMES: set[bytes] = set()
 _GOOD_NAMES_LIMIT = 4096
+# Fields that need more than the generic checks (RFC 9113 §8.2.2, §8.1.1, §8.3.1).
+_SPECIAL_NAMES = CONNECTION_SPECIFIC | {b"te", b"content-length", b"host"}
+_EDGE_WHITESPACE = frozenset({b" ", b"\t"})
+_NAME_OF = operator.itemgetter(0)
+_KNOWN_PSEUDO = REQUEST_PSEUDO | RESPONSE_PSEUDO
+# Below this many fields the list-wide checks cost more than they save.
+_SCAN_VALID_MIN = 6
 
 
 class MalformedHeaders(Exception):
@@ -43,12 +53,13 @@ class MalformedHeaders(Exception):
 
 
 def _name_ok(name: bytes) -> bool:
-    if name in _GOOD_NAMES:
+    if name in _GOOD_NAMES or name in _KNOWN_PSEUDO:
         return True
-    body = name[1:] if name[:1] == b":" else name
+    pseudo = name[:1] == b":"
+    body = name[1:] if pseudo else name
     if not body or _BAD_NAME.search(body):
         return False
-    if len(_GOOD_NAMES) < _GOOD_NAMES_LIMIT:
+    if not pseudo and len(_GOOD_NAMES) < _GOOD_NAMES_LIMIT:
         _GOOD_NAMES.add(name)
     return True
 
@@ -65,7 +76,8 @@ class Decoder:
     __slots__ = ("_decoder", "max_fields", "_required_update")
 
     def __init__(self, max_header_list_size: int, max_fields: int) -> None:
-        self._decoder = _hpack.Decoder(max_header_list_size=max_header_list_size)
+        # The backend's class when the connection is made (h2lite._hpack.Decoder or its C mirror).
+        self._decoder = _backend.HpackDecoder(max_header_list_size=max_header_list_size)
         self.max_fields = max_fields
         #: The size the next block's first table size update must not exceed, if one is owed.
         self._required_update: int | None = None
@@ -140,7 +152,7 @@ class Encoder:
     __slots__ = ("_encoder", "cap")
 
     def __init__(self, cap: int) -> None:
-        self._encoder = _hpack.Encoder()
+        self._encoder = _backend.HpackEncoder()
         self.cap = cap
         if cap < 4096:
             self._encoder.header_table_size = cap
@@ -151,6 +163,13 @@ class Encoder:
         # Setting the same size again would make hpack forget a pending update.
         if value != self._encoder.header_table_size:
             self._encoder.header_table_size = value
+            changes = self._encoder.table_size_changes
+            if len(changes) > 2:
+                # Only the smallest and the last are ever signalled (see encode()):
+                # keep just those, or a peer flipping the setting while we send
+                # no headers would grow this list without end.
+                low = min(changes)
+                self._encoder.table_size_changes = [low, changes[-1]]
 
     @property
     def table_size(self) -> int:
@@ -168,11 +187,79 @@ class Encoder:
 # -- inbound validation ----------------------------------------------------
 
 
+def _scan_valid(headers: Sequence[tuple[bytes, bytes]], allowed_pseudo: frozenset[bytes]) -> Any:
+    """:func:`_scan_fields` for a list that breaks no rule, checked list-wide in C loops.
+
+    Returns None whenever anything needs a closer look (an unknown name, a
+    suspicious value, a malformed special field); the field-by-field scan then
+    gives the verdict and the exact error.
+    """
+    if len(headers) < _SCAN_VALID_MIN:
+        return None
+    names, values = zip(*headers)
+    count = 0
+    for name in names:
+        if name[:1] != b":":
+            break
+        count += 1
+    if count:
+        pseudo = dict(zip(names[:count], values[:count]))
+        # RFC 9113 §8.3: known pseudo-headers only, each once, before the rest.
+        if len(pseudo) != count or not allowed_pseudo.issuperset(pseudo):
+            return None
+        regular = names[count:]
+    else:
+        pseudo = {}
+        regular = names
+    # Valid regular names only: a pseudo-header among them is never in the set.
+    if not _GOOD_NAMES.issuperset(regular):
+        return None
+    # RFC 9113 §8.2.1: no NUL, CR or LF in a value, no SP or HTAB at either end.
+    # Joined by LF, a value containing LF shows up as one separator too many.
+    joined = b"\n".join(values)
+    if (
+        joined.count(b"\n") != len(values) - 1
+        or b"\0" in joined
+        or b"\r" in joined
+        or b"\n " in joined
+        or b"\n\t" in joined
+        or b" \n" in joined
+        or b"\t\n" in joined
+        or joined[:1] in _EDGE_WHITESPACE
+        or joined[-1:] in _EDGE_WHITESPACE
+    ):
+        return None
+    special = _SPECIAL_NAMES.intersection(regular)
+    if not special:
+        return pseudo, None, False
+    content_length: int | None = None
+    host: bytes | None = None
+    for name in special:
+        # Connection-specific fields and repeated special fields: field by field.
+        if name in CONNECTION_SPECIFIC or regular.count(name) != 1:
+            return None
+        value = values[count + regular.index(name)]
+        if name == b"te":
+            if value != b"trailers":
+                return None
+        elif name == b"content-length":
+            if not _DIGITS.fullmatch(value):
+                return None
+            content_length = int(value)
+        else:
+            host = value
+            pseudo[b"host"] = host
+    return pseudo, content_length, host is not None
+
+
 def _scan_fields(headers: Sequence[tuple[bytes, bytes]], allowed_pseudo: frozenset[bytes]) -> tuple[dict[bytes, bytes], int | None, bool]:
     """Check every field; return (pseudo-headers, content-length or None, has host-or-authority pieces).
 
     Raises MalformedHeaders on any RFC 9113 §8.2 / §8.3 violation.
     """
+    valid = _scan_valid(headers, allowed_pseudo)
+    if valid is not None:
+        return valid  # type: ignore[no-any-return]
     pseudo: dict[bytes, bytes] = {}
     content_length: int | None = None
     regular_seen = False
@@ -219,6 +306,11 @@ def check_request(
     headers: Sequence[tuple[bytes, bytes]], connect_protocol_enabled: bool
 ) -> tuple[bytes, int | None]:
     """Validate a request header block; return (method, content-length)."""
+    fast = _backend.check_request
+    if fast is not None:
+        result = fast(headers, connect_protocol_enabled)
+        if result is not NotImplemented:
+            return result  # type: ignore[no-any-return]
     pseudo, content_length, _ = _scan_fields(headers, REQUEST_PSEUDO)
     method = pseudo.get(b":method")
     if not method:
@@ -254,6 +346,11 @@ def check_request(
 
 def check_response(headers: Sequence[tuple[bytes, bytes]]) -> tuple[int, int | None]:
     """Validate a response header block; return (status, content-length)."""
+    fast = _backend.check_response
+    if fast is not None:
+        result = fast(headers)
+        if result is not NotImplemented:
+            return result  # type: ignore[no-any-return]
     pseudo, content_length, _ = _scan_fields(headers, RESPONSE_PSEUDO)
     status = pseudo.get(b":status")
     # RFC 9113 §8.3.2: exactly one :status, a three-digit code.
@@ -268,14 +365,22 @@ def check_response(headers: Sequence[tuple[bytes, bytes]]) -> tuple[int, int | N
 
 def check_trailers(headers: Sequence[tuple[bytes, bytes]]) -> None:
     """RFC 9113 §8.1: trailers carry no pseudo-header fields."""
+    fast = _backend.check_trailers
+    if fast is not None and fast(headers) is not NotImplemented:
+        return
     _scan_fields(headers, frozenset())
 
 
 def normalize_inbound(headers: list[Any]) -> list[Any]:
     """Join cookie crumbs into one field (RFC 9113 §8.2.3)."""
-    crumbs = [value for name, value in headers if name == b"cookie"]
-    if len(crumbs) < 2:
+    fast = _backend.normalize_inbound
+    if fast is not None:
+        result = fast(headers)
+        if result is not NotImplemented:
+            return result  # type: ignore[no-any-return]
+    if list(map(_NAME_OF, headers)).count(b"cookie") < 2:
         return headers
+    crumbs = [value for name, value in headers if name == b"cookie"]
     out = [h for h in headers if h[0] != b"cookie"]
     # A never-indexed crumb makes the joined cookie never-indexed (RFC 7541 §7.1.3).
     sensitive = any(isinstance(h, NeverIndexedHeaderTuple) for h in headers if h[0] == b"cookie")
@@ -300,6 +405,9 @@ def prepare_outbound(
     headers: Iterable[Any], normalize: bool, split_cookies: bool
 ) -> list[tuple[bytes, bytes]]:
     """Convert to byte tuples (keeping never-indexed fields) and normalise."""
+    fast = _backend.prepare_outbound
+    if fast is not None:
+        return fast(headers, normalize, split_cookies)  # type: ignore[no-any-return]
     if isinstance(headers, (str, bytes)) or not hasattr(headers, "__iter__"):
         raise TypeError("headers must be an iterable of (name, value) pairs")
     out: list[Any] = []

@@ -73,14 +73,22 @@ class Settings:
     def items(self):  # type: ignore[no-untyped-def]
         return self._values.items()
 
-    def apply(self, changes: Mapping[int, int] | list[tuple[int, int]]) -> dict[Setting | int, ChangedSetting]:
-        """Apply values; return what changed (every listed setting is reported)."""
+    def apply(
+        self, changes: Mapping[int, int] | list[tuple[int, int]], keep_unknown: bool = True
+    ) -> dict[Setting | int, ChangedSetting]:
+        """Apply values; return what changed (every listed setting is reported).
+
+        With ``keep_unknown=False`` identifiers outside :data:`DEFAULTS` are
+        reported but not stored: RFC 9113 §6.5.2 says to ignore them, and a
+        peer could otherwise make us remember up to 65,536 of them.
+        """
         changed: dict[Setting | int, ChangedSetting] = {}
         items = changes.items() if isinstance(changes, Mapping) else changes
         for setting, value in items:
             key = to_enum(Setting, setting)
             changed[key] = ChangedSetting(setting=key, original_value=self._values.get(setting), new_value=value)
-            self._values[setting] = value
+            if keep_unknown or setting in DEFAULTS:
+                self._values[setting] = value
         return changed
 
     @property
