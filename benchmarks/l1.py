@@ -73,6 +73,7 @@ def h2_server_protocol() -> Callable[[], asyncio.Protocol]:
 
     config = h2.config.H2Configuration(client_side=False, header_encoding=None)
     write_batch = 131072  # as h2lite.aio's WRITE_BATCH
+    connection_window = 1 << 20  # as h2lite.aio's DEFAULT_CONNECTION_WINDOW
 
     class StreamState:
         __slots__ = (
@@ -142,6 +143,8 @@ def h2_server_protocol() -> Callable[[], asyncio.Protocol]:
             self.transport = transport
             self.client_address = transport.get_extra_info("peername")
             self.conn.initiate_connection()
+            # As h2lite.aio's default: a 1 MiB connection receive window.
+            self.conn.increment_flow_control_window(connection_window - 65535)
             self.flush()
 
         def data_received(self, data: bytes) -> None:

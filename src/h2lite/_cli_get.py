@@ -37,7 +37,7 @@ class Plan:
     method: str
     headers: Headers
     body: bytes | None
-    ssl: ssl.SSLContext | bool | None
+    tls: ssl.SSLContext | bool | None  # the ``ssl`` argument of connect()
     timeout: float
     requests: int
     concurrency: int
@@ -112,7 +112,7 @@ def plan(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> Plan:
         method=method,
         headers=[parse_header(text) for text in args.header],
         body=body,
-        ssl=client_tls(args) if url.scheme == "https" else None,
+        tls=client_tls(args) if url.scheme == "https" else None,
         timeout=args.timeout,
         requests=args.requests,
         concurrency=min(args.concurrency, args.requests),
@@ -142,7 +142,7 @@ async def fetch(p: Plan, stdout: TextIO, stderr: TextIO) -> int:
     from .exceptions import H2LiteError
 
     try:
-        async with connect(p.origin, ssl=p.ssl, timeout=p.timeout) as client:
+        async with connect(p.origin, ssl=p.tls, timeout=p.timeout) as client:
             if p.requests == 1:
                 return await fetch_one(client, p, stdout, stderr)
             return await fetch_many(client, p, stdout)

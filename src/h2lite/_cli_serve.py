@@ -223,9 +223,8 @@ def make_handler(tree: FileTree, pushes: dict[str, list[str]], log: bool) -> typ
             if reply.status != 200:
                 reply.close()
                 return
-            pushed = self.push(resource, status=200, headers=reply.headers, body=reply.body)
-            if pushed is False:
-                reply.close()  # the client disabled push
+            # False if the client disabled push (RFC 9113 §8.4); the server then closes the file.
+            self.push(resource, status=200, headers=reply.headers, body=reply.body)
 
     return FileHandler
 

@@ -20,6 +20,7 @@ same fields, leave the same table state and fail with the same exceptions.
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from typing import Any, Iterable
 
 import hpack
@@ -37,6 +38,15 @@ _STATIC = HeaderTable.STATIC_TABLE_MAPPING
 _STATIC_LENGTH = HeaderTable.STATIC_TABLE_LENGTH
 _FIRST_DYNAMIC = _STATIC_LENGTH + 1
 _INDEXED = [bytes((0x80 | i,)) for i in range(0x7F)]
+#: First bytes of a literal with incremental indexing and an indexed name (RFC 7541 §6.2.1).
+_NAME_INDEXED = [bytes((0x40 | i,)) for i in range(0x3F)]
+#: First bytes of a Huffman-coded string of each short length (RFC 7541 §5.2).
+_HUFFMAN_LENGTH = [bytes((0x80 | n,)) for n in range(0x7F)]
+#: Static table (name, value) -> index, and name -> its first index (hpack's choices).
+_STATIC_FIELD_INDEX = {
+    (name, value): index for name, (first, values) in _STATIC.items() for value, index in values.items()
+}
+_STATIC_NAME_INDEX = {name: first for name, (first, values) in _STATIC.items()}
 #: The static table as HeaderTuples, by HPACK index (index 0 is never valid).
 _STATIC_FIELDS: tuple[Any, ...] = (None, *(HeaderTuple(n, v) for n, v in HeaderTable.STATIC_TABLE))
 _new_tuple = tuple.__new__
@@ -192,8 +202,8 @@ def _continue_integer(data: bytes, pos: int, value: int) -> tuple[int, int]:
         shift += 7
 
 
-def _string(data: bytes, pos: int) -> tuple[bytes, int]:
-    """RFC 7541 §5.2 string literal at ``pos``."""
+def _string(data: bytes, pos: int, cache: OrderedDict[bytes, bytes] | None) -> tuple[bytes, int]:
+    """RFC 7541 §5.2 string literal at ``pos``; Huffman results go through ``cache``."""
     first = data[pos]
     length = first & 0x7F
     pos += 1
@@ -204,8 +214,28 @@ def _string(data: bytes, pos: int) -> tuple[bytes, int]:
         raise HPACKDecodingError("Truncated header block")
     raw = data[pos:end]
     if first & 0x80:
-        raw = huffman_decode(raw)
+        if cache is None:
+            return huffman_decode(raw), end
+        decoded = cache.get(raw)
+        if decoded is None:
+            decoded = huffman_decode(raw)
+            if length <= _CACHED_LENGTH:
+                cache[raw] = decoded
+                if len(cache) > _CACHED_STRINGS:
+                    cache.popitem(last=False)
+        else:
+            cache.move_to_end(raw)
+        return decoded, end
     return raw, end
+
+
+# An encoder that indexes every field (hpack's does) pushes its constant
+# fields out of a busy dynamic table, and they come back as literals: the same
+# strings Huffman-coded again and again.  Each encoder and decoder keeps the
+# most recently used short ones (least recently used out), a few KiB at most.
+# Never-indexed fields stay out of these caches as they stay out of the table.
+_CACHED_STRINGS = 128
+_CACHED_LENGTH = 64
 
 
 # -- tables ----------------------------------------------------------------------
@@ -298,45 +328,98 @@ class IndexedHeaderTable(_LeanTable):
 
 
 class Encoder(hpack.Encoder):
-    """hpack's encoder with an O(1) table search and a leaner per-field loop."""
+    """hpack's encoder with hash-indexed tables and one flat loop per block.
+
+    The indexing decisions are hpack's, in hpack's order (static exact match,
+    dynamic exact match, static name, dynamic name, literal), so the bytes are
+    the same; only the search is done with dictionaries instead of scans.
+    """
 
     def __init__(self) -> None:
         super().__init__()
         self.header_table = IndexedHeaderTable()
-
-    def _literal(self, value: bytes, huffman: bool) -> bytes:
-        if huffman:
-            value = huffman_encode(value)
-            return _integer(len(value), 7, 0x80) + value
-        return _integer(len(value), 7, 0) + value
+        #: Value -> its Huffman code, most recently used last.
+        self._strings: OrderedDict[bytes, bytes] = OrderedDict()
 
     def encode(self, headers: Iterable[Any], huffman: bool = True) -> bytes:  # type: ignore[override]
-        """Encode ``(name, value)`` byte pairs; NeverIndexedHeaderTuple stays out of the table."""
+        """Encode ``(name, value)`` byte tuples; NeverIndexedHeaderTuple stays out of the table."""
         table = self.header_table
-        block = []
+        block: list[bytes] = []
+        append = block.append
         if table.resized:
-            block.append(self._encode_table_size_change())
+            append(self._encode_table_size_change())
             table.resized = False
-        search = table.search
-        literal = self._literal
+        static_fields = _STATIC_FIELD_INDEX
+        static_names = _STATIC_NAME_INDEX
+        strings = self._strings
+        entries = table.dynamic_entries
+        exact, names = table._exact, table._names
+        # Serial numbers of the oldest live entry and of index 62 (the newest).
+        oldest = table._serial - len(entries)
+        newest = _FIRST_DYNAMIC + table._serial - 1
         for header in headers:
-            name, value = header[0], header[1]
-            sensitive = header.__class__ is NeverIndexedHeaderTuple or (
-                isinstance(header, HeaderTuple) and not header.indexable
-            )
-            match = search(name, value)
-            if match is None:
-                block.append(b"\x10" if sensitive else b"\x40")
-                block.append(literal(name, huffman))
-            elif match[2] is not None:
-                index = match[0]
-                block.append(_INDEXED[index] if index < 0x7F else _integer(index, 7, 0x80))
+            # A (name, value) tuple or HeaderTuple is its own dictionary key.
+            index = static_fields.get(header)
+            if index is not None:
+                # RFC 7541 §6.1: an indexed field (static indexes are all below 127).
+                append(_INDEXED[index])
                 continue
+            serial = exact.get(header)
+            if serial is not None and serial >= oldest:
+                index = newest - serial
+                append(_INDEXED[index] if index < 0x7F else _integer(index, 7, 0x80))
+                continue
+            name, value = header[0], header[1]
+            cls = header.__class__
+            sensitive = cls is not tuple and (
+                cls is NeverIndexedHeaderTuple or (isinstance(header, HeaderTuple) and not header.indexable)
+            )
+            index = static_names.get(name)
+            if index is None:
+                serial = names.get(name)
+                if serial is not None and serial >= oldest:
+                    index = newest - serial
+            # RFC 7541 §6.2.1 (indexed, 6-bit prefix) or §6.2.3 (never indexed, 4-bit prefix).
+            if index is None:
+                append(b"\x10" if sensitive else b"\x40")
+                if huffman:
+                    coded = huffman_encode(name)
+                    size = len(coded)
+                    append(_HUFFMAN_LENGTH[size] if size < 0x7F else _integer(size, 7, 0x80))
+                    append(coded)
+                else:
+                    append(_integer(len(name), 7, 0))
+                    append(name)
+            elif sensitive:
+                append(_integer(index, 4, 0x10))
             else:
-                block.append(_integer(match[0], 4, 0x10) if sensitive else _integer(match[0], 6, 0x40))
-            block.append(literal(value, huffman))
+                append(_NAME_INDEXED[index] if index < 0x3F else _integer(index, 6, 0x40))
+            if not huffman:
+                append(_integer(len(value), 7, 0))
+                append(value)
+            elif sensitive:
+                coded = huffman_encode(value)
+                size = len(coded)
+                append(_HUFFMAN_LENGTH[size] if size < 0x7F else _integer(size, 7, 0x80))
+                append(coded)
+            else:
+                coded = strings.get(value)
+                if coded is None:
+                    coded = huffman_encode(value)
+                    if len(value) <= _CACHED_LENGTH:
+                        strings[value] = coded
+                        if len(strings) > _CACHED_STRINGS:
+                            strings.popitem(last=False)
+                else:
+                    strings.move_to_end(value)
+                size = len(coded)
+                append(_HUFFMAN_LENGTH[size] if size < 0x7F else _integer(size, 7, 0x80))
+                append(coded)
             if not sensitive:
                 table.add(name, value)
+                exact, names = table._exact, table._names
+                oldest = table._serial - len(entries)
+                newest = _FIRST_DYNAMIC + table._serial - 1
         return b"".join(block)
 
 
@@ -346,6 +429,8 @@ class Decoder(hpack.Decoder):
     def __init__(self, max_header_list_size: int = hpack.hpack.DEFAULT_MAX_HEADER_LIST_SIZE) -> None:
         super().__init__(max_header_list_size=max_header_list_size)
         self.header_table = _LeanTable()
+        #: Huffman-coded value -> decoded value, most recently used last.
+        self._strings: OrderedDict[bytes, bytes] = OrderedDict()
 
     def decode(self, data: bytes, raw: bool = True) -> list[Any]:  # type: ignore[override]
         """Decode a whole block into HeaderTuple / NeverIndexedHeaderTuple byte pairs."""
@@ -354,6 +439,7 @@ class Decoder(hpack.Decoder):
         table = self.header_table
         entries = table.dynamic_entries
         static = _STATIC_FIELDS
+        strings = self._strings
         limit = self.max_header_list_size
         headers: list[Any] = []
         append = headers.append
@@ -400,14 +486,19 @@ class Decoder(hpack.Decoder):
                         if index == 0x0F:
                             index, pos = _continue_integer(data, pos, index)
                         indexed = False
-                    if index:
-                        name = table.get_by_index(index)[0]
+                    if not index:
+                        name, pos = _string(data, pos, None)
+                    elif index <= _STATIC_LENGTH:
+                        name = static[index][0]
+                    elif index <= _STATIC_LENGTH + len(entries):
+                        name = entries[index - _FIRST_DYNAMIC][0]
                     else:
-                        name, pos = _string(data, pos)
-                    value, pos = _string(data, pos)
+                        raise InvalidTableIndex(f"Invalid table index {index}")
                     if byte & 0x10 and not indexed:
+                        value, pos = _string(data, pos, None)
                         header = _new_tuple(NeverIndexedHeaderTuple, (name, value))
                     else:
+                        value, pos = _string(data, pos, strings)
                         header = _new_tuple(HeaderTuple, (name, value))
                     if indexed:
                         table.add_field(header, 32 + len(name) + len(value))
@@ -417,5 +508,7 @@ class Decoder(hpack.Decoder):
                 append(header)
         except IndexError:
             raise HPACKDecodingError("Truncated header block") from None
-        self._assert_valid_table_size()
+        # RFC 7541 §4.2: the peer must have shrunk its table to our acknowledged size.
+        if table._maxsize > self.max_allowed_table_size:
+            raise InvalidTableSizeError("Encoder did not shrink table size to within the max")
         return headers

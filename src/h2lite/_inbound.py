@@ -216,7 +216,9 @@ class InboundMixin:
             else:
                 raise RemoteProtocolError(f"DATA on stream {stream_id} in state {stream.state.name}")
             return
-        if size > stream.inbound_window:
+        if size and size > stream.inbound_window:
+            # An empty DATA frame consumes no window, even one a SETTINGS change
+            # made negative (RFC 9113 §6.9.2): only a payload can exceed it.
             self._credit_connection(size)
             self._stream_error(stream_id, ErrorCode.FLOW_CONTROL_ERROR, stream)
             return
@@ -618,7 +620,10 @@ class InboundMixin:
                     stream.outbound_window = add_credit(stream.outbound_window, delta)
                 except WindowOverflow:
                     raise FlowControlError("SETTINGS_INITIAL_WINDOW_SIZE overflows a stream window") from None
-                if delta > 0 and stream.out_queued and stream.state in CAN_SEND:
+                if delta > 0 and stream.state in CAN_SEND and (
+                    stream.out_queued or stream.out_provider is not None or stream.out_end
+                ):
+                    # Whatever waited for this window (DATA, a provider, END_STREAM) may go now.
                     self._scheduler.add(stream)
         return changed
 
@@ -706,7 +711,10 @@ class InboundMixin:
             return
         if not self._guard.window_update(increment, stream.outbound_window):
             raise DenialOfServiceError("too many tiny WINDOW_UPDATEs (data dribble)")
-        if stream.outbound_window > 0 and (stream.out_queued or stream.out_provider) and stream.state in CAN_SEND:
+        if stream.state in CAN_SEND and (
+            (stream.outbound_window > 0 and (stream.out_queued or stream.out_provider))
+            or (stream.out_end and stream.outbound_window >= 0)
+        ):
             self._scheduler.add(stream)
         self._events.append(ev.WindowUpdated(stream_id=stream_id, delta=increment))
 

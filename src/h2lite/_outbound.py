@@ -255,7 +255,9 @@ class OutboundMixin:
             raise LocalProtocolError(f"stream {stream_id} has no response yet; send headers first")
         stream.send_closed = True
         stream.out_end = True
-        if stream.out_queued or stream.out_provider is not None:
+        # RFC 9113 §6.9.1: even an empty DATA frame must not exceed the window, so a
+        # window made negative by SETTINGS (§6.9.2) holds END_STREAM back too.
+        if stream.out_queued or stream.out_provider is not None or stream.outbound_window < 0:
             self._scheduler.add(stream)
             return
         self._out.append(fr.data_frame(stream_id, b"", True))
@@ -529,6 +531,9 @@ class OutboundMixin:
                     continue
                 self._frame_from_provider(stream, room, out)
             elif stream.out_end:
+                if stream.outbound_window < 0 and stream.out_trailers is None:
+                    scheduler.drop_front()  # an empty DATA waits for the window (§6.9.1)
+                    continue
                 self._finish_stream(stream, out)
             if stream.out_queued or (stream.out_provider is not None and not stream.out_deferred):
                 scheduler.rotate()

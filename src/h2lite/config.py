@@ -36,10 +36,11 @@ class Limits:
     max_header_list_size: int | None = None
     #: Fields in one header list.
     max_header_fields: int = 256
-    #: Peer resets (rapid reset): burst, then refill per second.
+    #: Streams the peer opened and then reset (rapid reset): burst, then refill per second.
     reset_burst: int = 1000
     reset_rate: float = 33.0
-    #: "Glitches": empty frames, PRIORITY, unknown frames, provoked stream errors.
+    #: "Glitches": empty DATA/CONTINUATION, PRIORITY, unknown and other ignorable
+    #: frames, tiny WINDOW_UPDATEs, stream errors and refusals the peer provoked.
     glitch_burst: int = 10000
     glitch_rate: float = 330.0
     #: A WINDOW_UPDATE whose increment and resulting window are both below

@@ -165,13 +165,19 @@ def test_connection_refused_is_a_clear_error() -> None:
     port = _free_port()
 
     async def main() -> None:
+        client = h2c.connect(f"http://127.0.0.1:{port}")
         with pytest.raises(h2c.ConnectError, match=f"127.0.0.1:{port}") as info:
-            async with h2c.connect(f"http://127.0.0.1:{port}"):
+            async with client:
                 pass
         error = info.value
         assert isinstance(error, h2lite.H2LiteError)
         assert isinstance(error, ConnectionError)
+        assert error.retry_safe
         assert isinstance(error.__cause__, ConnectionRefusedError)
+        # Later requests on the same client say the same thing.
+        with pytest.raises(h2c.ConnectError) as again:
+            await client.get("/")
+        assert isinstance(again.value.__cause__, ConnectionRefusedError)
         with pytest.raises(h2c.ConnectError):
             await h2c.get(f"http://127.0.0.1:{port}/")
 

@@ -17,6 +17,7 @@ from typing import Any
 import pytest
 
 from h2lite import Config, ErrorCode
+from h2lite.aio._server_body import ITER_HIGH_WATER
 from h2lite.aio._server_protocol import WRITE_BATCH
 from h2lite.aio.server import Request, RequestHandler, Response
 
@@ -176,10 +177,12 @@ def test_a_client_that_stops_reading_does_not_make_the_server_buffer(kind: str) 
                 await asyncio.sleep(0.01)
             assert protocol.writing_paused
             at_pause = produced[0]
+            # An async iterable may fill its own buffer; a callable is not called at all.
+            slack = ITER_HIGH_WATER + 8192 if kind == "iterable" else 0
             for _ in range(10):
                 await asyncio.sleep(0.02)
-                # Nothing is pulled from the body while the transport is paused...
-                assert produced[0] == at_pause
+                # Nothing more is pulled from the body while the transport is paused...
+                assert at_pause <= produced[0] <= at_pause + slack
                 # ...and what is queued stays within the high-water mark plus a batch.
                 assert protocol.transport.get_write_buffer_size() <= 65536 + WRITE_BATCH + 16384
             assert at_pause < total

@@ -75,6 +75,10 @@ class RefusedStreamError(StreamResetError):
 
 def copy_error(error: ClientError) -> ClientError:
     """A fresh exception like ``error``, so each failed request gets its own traceback."""
+    copy: ClientError
     if isinstance(error, ConnectionClosedError):
-        return ConnectionClosedError(str(error), error_code=error.error_code, retry_safe=error.retry_safe)
-    return type(error)(str(error))
+        copy = ConnectionClosedError(str(error), error_code=error.error_code, retry_safe=error.retry_safe)
+    else:
+        copy = type(error)(str(error))
+    copy.__cause__ = error.__cause__
+    return copy

@@ -47,6 +47,7 @@ from ._client_errors import (
     ConnectionClosedError,
     RefusedStreamError,
     StreamResetError,
+    copy_error,
 )
 from ._client_io import MAX_UNTAKEN_PUSHES, ClientIO, ClientProtocol
 from ._client_response import ClientResponse, Headers, PushedResponse, StreamRecord, check_body
@@ -177,14 +178,14 @@ class Client(ClientIO):
         if self._state == "open":
             return
         if self._state == "closed":
-            raise self._unusable or ConnectionClosedError("the client is closed", retry_safe=True)
+            raise self._closed_error()
         if self._open_lock is None:
             self._open_lock = asyncio.Lock()
         async with self._open_lock:
             if self._state == "new":
                 await self._connect()
             elif self._state == "closed":
-                raise self._unusable or ConnectionClosedError("the client is closed", retry_safe=True)
+                raise self._closed_error()
 
     async def _connect(self) -> None:
         loop = self._loop = asyncio.get_running_loop()
@@ -377,10 +378,14 @@ class Client(ClientIO):
         return fields
 
     def _check_usable(self) -> None:
-        if self._unusable is not None:
-            raise self._unusable
-        if self._state != "open":
-            raise ConnectionClosedError("the client is closed", retry_safe=True)
+        if self._unusable is not None or self._state != "open":
+            raise self._closed_error()
+
+    def _closed_error(self) -> ClientError:
+        """Why no request can start now, as a fresh exception for this caller."""
+        if self._unusable is None:
+            return ConnectionClosedError("the client is closed", retry_safe=True)
+        return copy_error(self._unusable)
 
 def _client_config(config: Config | None) -> Config:
     if config is None:
