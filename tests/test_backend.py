@@ -4,13 +4,17 @@ from __future__ import annotations
 
 import importlib
 import os
+import re
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import h2lite
-from h2lite import _backend, _codec_py
+from h2lite import _backend, _codec_py, _hpack
 
 from .helpers import frame
 
@@ -35,6 +39,64 @@ def test_backend_reports_what_is_live(backend):
         assert _backend.AVAILABLE == ("python", "c")
 
 
+def test_use_switches_every_accelerated_path(backend):
+    expected = {
+        "split_frames": (_codec_py.split_frames, getattr(_speedups, "split_frames", None)),
+        "HpackDecoder": (_hpack.Decoder, getattr(_speedups, "Decoder", None)),
+        "HpackEncoder": (_hpack.Encoder, getattr(_speedups, "Encoder", None)),
+    }
+    for name in _backend.ACCELERATED[3:]:
+        # Under the python backend, h2lite.headers runs its own code.
+        expected[name] = (None, getattr(_speedups, name, None))
+    assert set(expected) == set(_backend.ACCELERATED)
+    try:
+        for index, name in enumerate(_backend.AVAILABLE):
+            _backend.use(name)
+            assert h2lite.BACKEND == _backend.current() == name
+            for attribute, choices in expected.items():
+                assert getattr(_backend, attribute) is choices[index], attribute
+    finally:
+        _backend.use(backend)
+
+
+@needs_c
+def test_stub_lists_everything_the_extension_exports():
+    stub = (Path(h2lite.__file__).parent / "_speedups.pyi").read_text()
+    exported = {name for name in dir(_speedups) if not name.startswith("_")}
+    declared = set(re.findall(r"^(?:def|class) (\w+)", stub, re.MULTILINE))
+    assert exported == declared
+
+
+@pytest.mark.parametrize(
+    "environment, expected",
+    [
+        ({"H2LITE_NO_EXTENSIONS": "1"}, "python"),
+        ({"H2LITE_NO_EXTENSIONS": "1", "H2LITE_REQUIRE_EXTENSIONS": "1"}, "ImportError"),
+    ],
+)
+def test_environment_variables_choose_the_backend(environment, expected):
+    env = {k: v for k, v in os.environ.items() if not k.startswith("H2LITE_")}
+    env.update(environment)
+    program = (
+        "try:\n import h2lite\nexcept ImportError:\n print('ImportError')\n"
+        "else:\n print(h2lite.BACKEND, h2lite._backend.AVAILABLE)"
+    )
+    done = subprocess.run([sys.executable, "-c", program], env=env, capture_output=True, text=True, check=True)
+    assert done.stdout.split()[0] == expected
+    if expected == "python":
+        assert "'c'" not in done.stdout  # the .so on disk is ignored
+
+
+@needs_c
+def test_required_extension_is_the_live_backend():
+    env = {k: v for k, v in os.environ.items() if not k.startswith("H2LITE_")}
+    env["H2LITE_REQUIRE_EXTENSIONS"] = "1"
+    done = subprocess.run(
+        [sys.executable, "-c", "import h2lite; print(h2lite.BACKEND)"], env=env, capture_output=True, text=True, check=True
+    )
+    assert done.stdout.strip() == "c"
+
+
 def test_unknown_backend_is_refused():
     with pytest.raises(ValueError, match="not available"):
         _backend.use("rust")
@@ -57,7 +119,7 @@ frames_strategy = st.lists(
 @given(
     data=st.one_of(frames_strategy, st.binary(max_size=200)),
     cut=st.integers(0, 2000),
-    max_frame_size=st.sampled_from([0, 9, 100, 16384, 2**24 - 1]),
+    max_frame_size=st.sampled_from([-1, 0, 9, 100, 16384, 2**24 - 1, 2**70]),
     kind=st.sampled_from([bytes, bytearray, memoryview]),
 )
 def test_split_frames_differential(data, cut, max_frame_size, kind):

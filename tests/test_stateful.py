@@ -40,6 +40,7 @@ from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, rule, run_state_machine_as_test
 
 from h2lite import (
+    DEFERRED,
     Config,
     Connection,
     ErrorCode,
@@ -149,6 +150,8 @@ class StreamModel:
     #: Pushed stream: parent and whether response headers were sent / received.
     parent: int = 0
     headers_started: dict[str, bool] = field(default_factory=lambda: {"client": False, "server": False})
+    #: A pull provider (send_data_from) each side attached and that has not finished.
+    provider: dict[str, Provider | None] = field(default_factory=lambda: {"client": None, "server": None})
 
     def may_be_closed(self, side: str) -> bool:
         """Both halves may have closed (the last END_STREAM can still sit in an output buffer)."""
@@ -157,6 +160,7 @@ class StreamModel:
         return self.peer_ended[side] or (self.pushed and side == "server")
 
     def can_send(self, side: str) -> bool:
+        """``send_data`` and ``end_stream`` are allowed (not ``send_data`` with a provider)."""
         if not self.known[side] or self.gone[side] or self.send_closed[side]:
             return False
         if side == "server":
@@ -183,6 +187,41 @@ class StreamModel:
         if remote:
             return StreamState.HALF_CLOSED_REMOTE
         return StreamState.OPEN
+
+
+class Provider:
+    """A pull provider for ``send_data_from``: ``total`` bytes in pieces, pausing now and then."""
+
+    def __init__(self, machine: ConnectionPairMachine, side: str, model: StreamModel, total: int, piece: int, pause_every: int) -> None:
+        self.machine = machine
+        self.side = side
+        self.model = model
+        self.remaining = total
+        self.piece = piece
+        self.pause_every = pause_every
+        self.calls = 0
+        self.deferred = False
+
+    def __call__(self, max_length: int) -> Any:
+        conn = self.machine.conns[self.side]
+        sid = self.model.stream_id
+        # The documented promise: never asked for more than may be sent now.
+        assert 0 < max_length <= conn.local_flow_control_window(sid), (max_length, conn.local_flow_control_window(sid))
+        assert max_length <= conn.remote_settings.max_frame_size
+        assert not self.deferred, "a provider that answered DEFERRED was asked again before resume_data()"
+        self.calls += 1
+        if self.pause_every and self.calls % self.pause_every == 0:
+            self.deferred = True
+            return DEFERRED
+        size = min(max_length, self.remaining, self.piece)
+        data = payload(sid, len(self.model.sent[self.side]), size)
+        self.model.sent[self.side] += data
+        self.remaining -= size
+        if not self.remaining:
+            self.model.provider[self.side] = None
+            self.model.send_closed[self.side] = True
+            return data, True
+        return data, False
 
 
 class FrameLog:
@@ -633,12 +672,49 @@ class ConnectionPairMachine(RuleBasedStateMachine):
         def call() -> None:
             conn.send_data(sid, data, end_stream=end_stream, pad_length=pad)
 
-        if not model.can_send(side):
+        if not model.can_send(side) or model.provider[side] is not None:
             self.expect_refusal(conn, call, LocalProtocolError)
             return
         call()
         model.sent[side] += data
         model.send_closed[side] = end_stream
+
+    @rule(
+        side=sides,
+        index=picks,
+        anything=any_stream,
+        total=st.sampled_from([1, 100, 5000, 70_000]),
+        piece=st.sampled_from([1, 1000, 16_384, 2**24]),
+        pause_every=st.sampled_from([0, 2, 3]),
+    )
+    def send_data_from(self, side: str, index: int, anything: bool, total: int, piece: int, pause_every: int) -> None:
+        conn = self.conns[side]
+        model = self.pick(index, lambda m: m.known[side] and (anything or (m.can_send(side) and m.provider[side] is None)))
+        if model is None:
+            return
+        provider = Provider(self, side, model, total, piece, pause_every)
+
+        def call() -> None:
+            conn.send_data_from(model.stream_id, provider)
+
+        if not model.can_send(side) or model.provider[side] is not None:
+            self.expect_refusal(conn, call, LocalProtocolError)
+            return
+        call()
+        model.provider[side] = provider
+
+    @rule(side=sides, index=picks, anything=any_stream)
+    def resume(self, side: str, index: int, anything: bool) -> None:
+        conn = self.conns[side]
+        model = self.pick(index, lambda m: m.known[side] and (anything or m.provider[side] is not None))
+        if model is None:
+            return
+        provider = model.provider[side]
+        if provider is None or model.gone[side]:
+            self.expect_refusal(conn, lambda: conn.resume_data(model.stream_id), LocalProtocolError)
+            return
+        conn.resume_data(model.stream_id)
+        provider.deferred = False
 
     @rule(side=sides, index=picks, anything=any_stream)
     def end_stream(self, side: str, index: int, anything: bool) -> None:
@@ -846,37 +922,48 @@ class ConnectionPairMachine(RuleBasedStateMachine):
             self.check_nothing_stuck(side, manual_acked=False)
 
     def check_nothing_stuck(self, side: str, manual_acked: bool) -> None:
-        """Queued DATA waits only for a window its receiver legitimately keeps shut."""
+        """DATA, a provider or END_STREAM waits only for a window its receiver legitimately keeps shut."""
         conn, peer = self.conns[side], self.conns[OTHER[side]]
-        for sid in live_states(conn):
+        receiver_credits = self.auto[OTHER[side]] or manual_acked
+        for sid, state in live_states(conn).items():
             model = self.streams[sid]
-            queued = conn.outbound_buffer_size(sid)
             if model.reset:
                 continue
+            queued = conn.outbound_buffer_size(sid)
             delivered = len(model.received[OTHER[side]])
             assert len(model.sent[side]) == delivered + queued, f"stream {sid}: DATA lost between {side} and its peer"
-            if not queued or not (self.auto[OTHER[side]] or manual_acked):
-                continue  # a receiving application may hold credit back on purpose
-            assert conn.local_flow_control_window(sid) == 0, f"{side} left sendable DATA queued on stream {sid}"
-            # A receiver with a non-zero initial window returns credit before the
-            # sender runs dry, so only a zero SETTINGS_INITIAL_WINDOW_SIZE may hold it.
-            assert peer.local_settings.initial_window_size == 0, (
-                f"stream {sid} stalled: {side} has {queued} bytes queued, window "
-                f"{_raw_stream(conn, sid).outbound_window}, peer holds back credit"
-            )
-            assert _raw_connection_windows(conn)[0] > 0, f"connection window of {side} stalled"
+            if state not in (StreamState.OPEN, StreamState.HALF_CLOSED_REMOTE) or not receiver_credits:
+                continue  # we cannot send any more, or the receiving application holds credit back on purpose
+            provider = model.provider[side]
+            waiting = queued or (provider is not None and not provider.deferred) or model.send_closed[side]
+            window = _raw_stream(conn, sid).outbound_window
+            if peer.local_settings.initial_window_size:
+                # A receiver returns credit before the sender runs dry (at half its
+                # initial window), so with a non-zero SETTINGS_INITIAL_WINDOW_SIZE no
+                # stream window stays exhausted, even after that setting was lowered.
+                assert window > 0, f"stream {sid} stalled: {side}'s window is {window}, its peer holds back credit"
+            if waiting:
+                assert conn.local_flow_control_window(sid) == 0 or window < 0 and not queued, (
+                    f"{side} left stream {sid} waiting with window {window}: "
+                    f"{queued} bytes queued, provider {provider}, end {model.send_closed[side]}"
+                )
+                assert _raw_connection_windows(conn)[0] > 0 or not queued, f"connection window of {side} stalled"
 
     def teardown(self) -> None:
         if not self.conns:
             return
-        # The applications consume everything; then nothing may be left waiting.
-        for _ in range(5000):
+        # The applications consume everything and wake every provider; then
+        # nothing may be left waiting.
+        for _ in range(20_000):
             for side in ROLES:
-                if not self.auto[side]:
-                    for model in self.streams.values():
-                        if model.unacked[side]:
-                            self.conns[side].acknowledge_received_data(model.unacked[side], model.stream_id)
-                            model.unacked[side] = 0
+                for model in self.streams.values():
+                    if model.unacked[side]:
+                        self.conns[side].acknowledge_received_data(model.unacked[side], model.stream_id)
+                        model.unacked[side] = 0
+                    provider = model.provider[side]
+                    if provider is not None and provider.deferred and not model.gone[side]:
+                        self.conns[side].resume_data(model.stream_id)
+                        provider.deferred = False
             if self.settle(rounds=1) and not any(m.unacked[s] for m in self.streams.values() for s in ROLES):
                 break
         else:

@@ -20,7 +20,6 @@ same fields, leave the same table state and fail with the same exceptions.
 
 from __future__ import annotations
 
-from collections import OrderedDict
 from typing import Any, Iterable
 
 import hpack
@@ -202,8 +201,8 @@ def _continue_integer(data: bytes, pos: int, value: int) -> tuple[int, int]:
         shift += 7
 
 
-def _string(data: bytes, pos: int, cache: OrderedDict[bytes, bytes] | None) -> tuple[bytes, int]:
-    """RFC 7541 §5.2 string literal at ``pos``; Huffman results go through ``cache``."""
+def _string(data: bytes, pos: int) -> tuple[bytes, int]:
+    """RFC 7541 §5.2 string literal at ``pos``."""
     first = data[pos]
     length = first & 0x7F
     pos += 1
@@ -214,28 +213,8 @@ def _string(data: bytes, pos: int, cache: OrderedDict[bytes, bytes] | None) -> t
         raise HPACKDecodingError("Truncated header block")
     raw = data[pos:end]
     if first & 0x80:
-        if cache is None:
-            return huffman_decode(raw), end
-        decoded = cache.get(raw)
-        if decoded is None:
-            decoded = huffman_decode(raw)
-            if length <= _CACHED_LENGTH:
-                cache[raw] = decoded
-                if len(cache) > _CACHED_STRINGS:
-                    cache.popitem(last=False)
-        else:
-            cache.move_to_end(raw)
-        return decoded, end
+        raw = huffman_decode(raw)
     return raw, end
-
-
-# An encoder that indexes every field (hpack's does) pushes its constant
-# fields out of a busy dynamic table, and they come back as literals: the same
-# strings Huffman-coded again and again.  Each encoder and decoder keeps the
-# most recently used short ones (least recently used out), a few KiB at most.
-# Never-indexed fields stay out of these caches as they stay out of the table.
-_CACHED_STRINGS = 128
-_CACHED_LENGTH = 64
 
 
 # -- tables ----------------------------------------------------------------------
@@ -338,8 +317,6 @@ class Encoder(hpack.Encoder):
     def __init__(self) -> None:
         super().__init__()
         self.header_table = IndexedHeaderTable()
-        #: Value -> its Huffman code, most recently used last.
-        self._strings: OrderedDict[bytes, bytes] = OrderedDict()
 
     def encode(self, headers: Iterable[Any], huffman: bool = True) -> bytes:  # type: ignore[override]
         """Encode ``(name, value)`` byte tuples; NeverIndexedHeaderTuple stays out of the table."""
@@ -351,7 +328,6 @@ class Encoder(hpack.Encoder):
             table.resized = False
         static_fields = _STATIC_FIELD_INDEX
         static_names = _STATIC_NAME_INDEX
-        strings = self._strings
         entries = table.dynamic_entries
         exact, names = table._exact, table._names
         # Serial numbers of the oldest live entry and of index 62 (the newest).
@@ -394,30 +370,36 @@ class Encoder(hpack.Encoder):
                 append(_integer(index, 4, 0x10))
             else:
                 append(_NAME_INDEXED[index] if index < 0x3F else _integer(index, 6, 0x40))
-            if not huffman:
-                append(_integer(len(value), 7, 0))
-                append(value)
-            elif sensitive:
+            if huffman:
                 coded = huffman_encode(value)
                 size = len(coded)
                 append(_HUFFMAN_LENGTH[size] if size < 0x7F else _integer(size, 7, 0x80))
                 append(coded)
             else:
-                coded = strings.get(value)
-                if coded is None:
-                    coded = huffman_encode(value)
-                    if len(value) <= _CACHED_LENGTH:
-                        strings[value] = coded
-                        if len(strings) > _CACHED_STRINGS:
-                            strings.popitem(last=False)
-                else:
-                    strings.move_to_end(value)
-                size = len(coded)
-                append(_HUFFMAN_LENGTH[size] if size < 0x7F else _integer(size, 7, 0x80))
-                append(coded)
+                append(_integer(len(value), 7, 0))
+                append(value)
             if not sensitive:
-                table.add(name, value)
-                exact, names = table._exact, table._names
+                # IndexedHeaderTable.add, inlined: RFC 7541 §4.4 insertion and eviction.
+                field_size = 32 + len(name) + len(value)
+                if field_size > table._maxsize:
+                    entries.clear()
+                    table._current_size = 0
+                else:
+                    key = (name, value)
+                    entries.appendleft(key)
+                    current = table._current_size + field_size
+                    maxsize = table._maxsize
+                    while current > maxsize:
+                        evicted = entries.pop()
+                        current -= 32 + len(evicted[0]) + len(evicted[1])
+                    table._current_size = current
+                    serial = table._serial
+                    table._serial = serial + 1
+                    exact[key] = serial
+                    names[name] = serial
+                    if len(exact) > 4 * len(entries) + 64:
+                        table._rebuild()
+                        exact, names = table._exact, table._names
                 oldest = table._serial - len(entries)
                 newest = _FIRST_DYNAMIC + table._serial - 1
         return b"".join(block)
@@ -429,8 +411,6 @@ class Decoder(hpack.Decoder):
     def __init__(self, max_header_list_size: int = hpack.hpack.DEFAULT_MAX_HEADER_LIST_SIZE) -> None:
         super().__init__(max_header_list_size=max_header_list_size)
         self.header_table = _LeanTable()
-        #: Huffman-coded value -> decoded value, most recently used last.
-        self._strings: OrderedDict[bytes, bytes] = OrderedDict()
 
     def decode(self, data: bytes, raw: bool = True) -> list[Any]:  # type: ignore[override]
         """Decode a whole block into HeaderTuple / NeverIndexedHeaderTuple byte pairs."""
@@ -439,7 +419,6 @@ class Decoder(hpack.Decoder):
         table = self.header_table
         entries = table.dynamic_entries
         static = _STATIC_FIELDS
-        strings = self._strings
         limit = self.max_header_list_size
         headers: list[Any] = []
         append = headers.append
@@ -487,21 +466,48 @@ class Decoder(hpack.Decoder):
                             index, pos = _continue_integer(data, pos, index)
                         indexed = False
                     if not index:
-                        name, pos = _string(data, pos, None)
+                        name, pos = _string(data, pos)
                     elif index <= _STATIC_LENGTH:
                         name = static[index][0]
                     elif index <= _STATIC_LENGTH + len(entries):
                         name = entries[index - _FIRST_DYNAMIC][0]
                     else:
                         raise InvalidTableIndex(f"Invalid table index {index}")
-                    if byte & 0x10 and not indexed:
-                        value, pos = _string(data, pos, None)
+                    # RFC 7541 §5.2: the value string (inlined: most fields have one).
+                    first = data[pos]
+                    length = first & 0x7F
+                    pos += 1
+                    if length == 0x7F:
+                        length, pos = _continue_integer(data, pos, length)
+                    stop = pos + length
+                    if stop > end:
+                        raise HPACKDecodingError("Truncated header block")
+                    value = data[pos:stop] if not first & 0x80 else huffman_decode(data[pos:stop])
+                    pos = stop
+                    field_size = 32 + len(name) + len(value)
+                    if indexed:
+                        header = _new_tuple(HeaderTuple, (name, value))
+                        # RFC 7541 §4.4: insert, evicting the oldest entries to fit.
+                        if field_size > table._maxsize:
+                            entries.clear()
+                            table._current_size = 0
+                        else:
+                            entries.appendleft(header)
+                            current = table._current_size + field_size
+                            maxsize = table._maxsize
+                            while current > maxsize:
+                                evicted = entries.pop()
+                                current -= 32 + len(evicted[0]) + len(evicted[1])
+                            table._current_size = current
+                    elif byte & 0x10:
                         header = _new_tuple(NeverIndexedHeaderTuple, (name, value))
                     else:
-                        value, pos = _string(data, pos, strings)
                         header = _new_tuple(HeaderTuple, (name, value))
-                    if indexed:
-                        table.add_field(header, 32 + len(name) + len(value))
+                    size += field_size
+                    if size > limit:
+                        raise OversizedHeaderListError(f"A header list larger than {limit} has been received")
+                    append(header)
+                    continue
                 size += 32 + len(name) + len(value)
                 if size > limit:
                     raise OversizedHeaderListError(f"A header list larger than {limit} has been received")

@@ -32,7 +32,8 @@ static PyObject *
 split_frames(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
 {
     Py_buffer view;
-    unsigned long long max_frame_size;
+    long long max_frame_size;
+    int overflow;
     PyObject *frames = NULL, *result = NULL;
     Py_ssize_t pos = 0, end;
     long long bad_length = -1;
@@ -43,9 +44,13 @@ split_frames(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
         PyErr_SetString(PyExc_TypeError, "split_frames() takes exactly 2 arguments");
         return NULL;
     }
-    max_frame_size = PyLong_AsUnsignedLongLong(args[1]);
-    if (max_frame_size == (unsigned long long)-1 && PyErr_Occurred()) {
+    /* Any int, as the Python version compares with any int. */
+    max_frame_size = PyLong_AsLongLongAndOverflow(args[1], &overflow);
+    if (max_frame_size == -1 && PyErr_Occurred()) {
         return NULL;
+    }
+    if (overflow) {
+        max_frame_size = overflow > 0 ? LLONG_MAX : LLONG_MIN;
     }
     if (PyObject_GetBuffer(args[0], &view, PyBUF_SIMPLE) < 0) {
         return NULL;
@@ -65,7 +70,7 @@ split_frames(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
         PyObject *frame;
         int appended;
 
-        if (length > max_frame_size) {
+        if ((long long)length > max_frame_size) {
             /* RFC 9113 §4.2: judged on the header, before the payload is needed. */
             bad_length = (long long)length;
             break;

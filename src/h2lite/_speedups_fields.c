@@ -356,7 +356,7 @@ static PyObject *
 normalize_inbound(PyObject *module, PyObject *headers)
 {
     Py_ssize_t count, i, crumbs = 0, joined_size = 0, k, written = 0;
-    PyObject *out, *joined, *header;
+    PyObject *out, *joined, *header, *snapshot, *name;
     int sensitive = 0;
     char *p;
 
@@ -381,16 +381,19 @@ normalize_inbound(PyObject *module, PyObject *headers)
     if (crumbs < 2) {
         return Py_NewRef(headers);
     }
+    /* A snapshot: isinstance() below may run Python code that changes the list. */
+    snapshot = PyList_AsTuple(headers);
     joined = PyBytes_FromStringAndSize(NULL, joined_size + 2 * (crumbs - 1));
     out = PyList_New(count - crumbs + 1);
-    if (joined == NULL || out == NULL) {
+    if (snapshot == NULL || joined == NULL || out == NULL) {
+        Py_XDECREF(snapshot);
         Py_XDECREF(joined);
         Py_XDECREF(out);
         return NULL;
     }
     p = PyBytes_AS_STRING(joined);
     for (i = 0, k = 0; i < count; i++) {
-        PyObject *item = PyList_GET_ITEM(headers, i), *value;
+        PyObject *item = PyTuple_GET_ITEM(snapshot, i), *value;
         if (!BYTES_IS(PyTuple_GET_ITEM(item, 0), "cookie")) {
             PyList_SET_ITEM(out, k++, Py_NewRef(item));
             continue;
@@ -399,6 +402,7 @@ normalize_inbound(PyObject *module, PyObject *headers)
         if (!sensitive) {
             sensitive = PyObject_IsInstance(item, (PyObject *)h2l_NeverIndexedHeaderTuple);
             if (sensitive < 0) {
+                Py_DECREF(snapshot);
                 Py_DECREF(joined);
                 Py_DECREF(out);
                 return NULL;
@@ -412,8 +416,14 @@ normalize_inbound(PyObject *module, PyObject *headers)
         memcpy(p, PyBytes_AS_STRING(value), (size_t)PyBytes_GET_SIZE(value));
         p += PyBytes_GET_SIZE(value);
     }
-    header = h2l_header_tuple(sensitive ? h2l_NeverIndexedHeaderTuple : h2l_HeaderTuple,
-                              PyBytes_FromStringAndSize("cookie", 6), joined);
+    Py_DECREF(snapshot);
+    name = PyBytes_FromStringAndSize("cookie", 6);
+    if (name == NULL) {
+        Py_DECREF(joined);
+        Py_DECREF(out);
+        return NULL;
+    }
+    header = h2l_header_tuple(sensitive ? h2l_NeverIndexedHeaderTuple : h2l_HeaderTuple, name, joined);
     if (header == NULL) {
         Py_DECREF(out);
         return NULL;

@@ -1243,8 +1243,10 @@ encoder_size_updates(Encoder *self)
         return -1;
     }
     for (i = 0; i < PyList_GET_SIZE(self->changes); i++) {
-        PyObject *item = PyList_GET_ITEM(self->changes, i);
+        /* Held: an __index__ method could change the list. */
+        PyObject *item = Py_NewRef(PyList_GET_ITEM(self->changes, i));
         long long size = PyLong_AsLongLong(item);
+        Py_DECREF(item);
         if (size == -1 && PyErr_Occurred()) {
             return -1;
         }
@@ -1293,6 +1295,10 @@ Encoder_encode(Encoder *self, PyObject *const *args, Py_ssize_t nargs, PyObject 
         return NULL;
     }
     if (huffman_arg != NULL && (huffman = PyObject_IsTrue(huffman_arg)) < 0) {
+        return NULL;
+    }
+    if (self->changes == NULL) {
+        PyErr_SetString(PyExc_ValueError, "the encoder was cleared");
         return NULL;
     }
     self->out_length = 0;

@@ -4,6 +4,9 @@
 implementation independent of h2lite, so the tests see the server as any
 client would.  It records every event per stream, acknowledges received data
 while it is reading, and can stop reading altogether to play a slow client.
+With ``engine="h2lite"`` it runs on an h2lite Connection instead, for what h2
+cannot do (h2 stops processing at the first GOAWAY, so it cannot watch a
+graceful shutdown).
 """
 
 from __future__ import annotations

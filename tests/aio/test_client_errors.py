@@ -55,7 +55,7 @@ async def hold_slow(conn: PeerConnection, stream: PeerStream) -> None:
 def test_request_timeout_resets_the_stream_with_cancel() -> None:
     async def main() -> None:
         async with Peer(hold_slow) as peer, h2c.connect(peer.url) as client:
-            with pytest.raises(TimeoutError):
+            with pytest.raises(asyncio.TimeoutError):
                 await client.get("/slow", timeout=0.2)
             await asyncio.wait_for(_request_seen(peer), 10)
             slow = peer.requests[0]
@@ -81,7 +81,7 @@ def test_request_timeout_covers_reading_the_body() -> None:
         async with Peer(handler) as peer, h2c.connect(peer.url) as client:
             response = await client.get("/partial", timeout=0.3)
             assert response.status == 200
-            with pytest.raises(TimeoutError):
+            with pytest.raises(asyncio.TimeoutError):
                 await response.read()
             await asyncio.wait_for(peer.requests[0].reset.wait(), 10)
             assert peer.requests[0].reset_code == ErrorCode.CANCEL
@@ -103,7 +103,7 @@ def test_request_timeout_while_waiting_for_a_free_stream() -> None:
         async with Peer(handler, settings=settings) as peer, h2c.connect(peer.url) as client:
             first = asyncio.ensure_future(client.get("/hold"))
             await asyncio.wait_for(_request_seen(peer), 10)
-            with pytest.raises(TimeoutError):
+            with pytest.raises(asyncio.TimeoutError):
                 await client.get("/queued", timeout=0.2)
             release.set()
             assert await (await first).read() == b"/hold"
@@ -142,7 +142,7 @@ def test_connect_timeout() -> None:
         port = server.sockets[0].getsockname()[1]
         async with server:
             client = h2c.connect(f"http://127.0.0.1:{port}", timeout=0.2)
-            with pytest.raises(TimeoutError, match="127.0.0.1"):
+            with pytest.raises(asyncio.TimeoutError, match="127.0.0.1"):
                 async with client:
                     pass
             assert client.closed

@@ -26,7 +26,7 @@ HERE = Path(__file__).parent
 NODE_DIR = HERE / "node"
 SRC = HERE.parent.parent / "src"
 
-#: Sizes of the generated files, chosen to need several WINDOW_UPDATEs.
+#: Size of the large test file, chosen to need several WINDOW_UPDATEs.
 BIG_SIZE = 3 * 1024 * 1024 + 123
 
 
