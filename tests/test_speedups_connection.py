@@ -11,10 +11,12 @@ from __future__ import annotations
 
 import dataclasses
 import importlib
+import itertools
 import os
 import struct
+from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Any, Iterator
+from typing import Any
 
 import hpack
 import pytest
@@ -132,7 +134,7 @@ def converse(name: str, operations: list[Any]) -> tuple[list[Any], bytes, bytes]
         return log, pair.client_wire, pair.server_wire
 
 
-@settings(max_examples=120, deadline=None)
+@settings(max_examples=60, deadline=None)
 @given(operations=OPERATIONS)
 def test_conversations_are_identical_on_both_backends(operations):
     python = converse("python", operations)
@@ -201,17 +203,17 @@ def test_byte_by_byte_delivery_gives_identical_results(kind):
 def _cuts(data: bytes, points: list[int]) -> list[bytes]:
     points = sorted({p % (len(data) + 1) for p in points})
     edges = [0, *points, len(data)]
-    return [data[a:b] for a, b in zip(edges, edges[1:])]
+    return [data[a:b] for a, b in itertools.pairwise(edges)]
 
 
-@settings(max_examples=150, deadline=None)
+@settings(max_examples=80, deadline=None)
 @given(operations=OPERATIONS, points=st.lists(st.integers(0, 1 << 16), max_size=6), kind=st.sampled_from(KINDS))
 def test_recordings_cut_anywhere_give_identical_results(operations, points, kind):
     chunks = _cuts(recording(operations), points)
     assert serve("c", chunks, kind) == serve("python", chunks, kind)
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=100, deadline=None)
 @given(
     operations=OPERATIONS,
     edits=st.lists(st.tuples(st.integers(0, 3), st.integers(0, 1 << 16), st.integers(0, 255)), min_size=1, max_size=5),
@@ -269,7 +271,7 @@ RANDOM_FRAMES = st.lists(
 )
 
 
-@settings(max_examples=250, deadline=None)
+@settings(max_examples=120, deadline=None)
 @given(frames=RANDOM_FRAMES, points=st.lists(st.integers(0, 1 << 12), max_size=4), kind=st.sampled_from(KINDS))
 def test_random_frames_give_identical_results(frames, points, kind):
     start = CLIENT_PREFACE + frame(0x4) + frame(0x4, 0x1)  # preface, SETTINGS, SETTINGS ACK
@@ -277,7 +279,7 @@ def test_random_frames_give_identical_results(frames, points, kind):
     assert serve("c", chunks, kind) == serve("python", chunks, kind)
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=100, deadline=None)
 @given(
     data=st.binary(max_size=300),
     after_preface=st.booleans(),

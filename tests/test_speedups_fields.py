@@ -11,8 +11,9 @@ from __future__ import annotations
 
 import importlib
 import os
+from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Any, Iterator
+from typing import Any
 
 import pytest
 from hpack import HeaderTuple, NeverIndexedHeaderTuple
@@ -132,7 +133,7 @@ def header_lists(draw: Any, template: list[tuple[bytes, bytes]]) -> list[Any]:
     return fields
 
 
-@settings(max_examples=400, deadline=None)
+@settings(max_examples=200, deadline=None)
 @given(fields=header_lists(REQUEST), connect_protocol=st.booleans(), as_tuple=st.booleans())
 def test_check_request_matches_the_spec(fields, connect_protocol, as_tuple):
     if as_tuple:
@@ -141,14 +142,14 @@ def test_check_request_matches_the_spec(fields, connect_protocol, as_tuple):
     assert typed(got) == typed(expected)
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=150, deadline=None)
 @given(fields=header_lists([(b":status", b"200")]))
 def test_check_response_matches_the_spec(fields):
     expected, got = spec_and_accelerated("check_response", fields)
     assert typed(got) == typed(expected)
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=100, deadline=None)
 @given(fields=header_lists([(b"x-checksum", b"abc")]))
 def test_check_trailers_matches_the_spec(fields):
     expected, got = spec_and_accelerated("check_trailers", fields)
@@ -218,7 +219,7 @@ COOKIE_FIELD = st.builds(
 )
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=100, deadline=None)
 @given(fields=st.lists(COOKIE_FIELD, max_size=7))
 def test_normalize_inbound_matches_the_spec(fields):
     with backend_of("python"):
@@ -269,7 +270,7 @@ def _item(shape: str, name: Any, value: Any) -> Any:
     return (name, value)
 
 
-@settings(max_examples=400, deadline=None)
+@settings(max_examples=200, deadline=None)
 @given(
     specs=st.lists(ITEM_SPEC, max_size=6),
     container=st.sampled_from(["list", "tuple", "generator"]),

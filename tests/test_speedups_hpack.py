@@ -93,7 +93,7 @@ def test_huffman_decoding_matches_hpack_on_every_string_of_up_to_two_bytes():
             assert outcome(_speedups.huffman_decode, data) == outcome(decode_huffman, data), data
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=200, deadline=None)
 @given(data=st.binary(max_size=200), flips=st.lists(st.integers(0, 10_000), max_size=3), cut=st.integers(0, 300))
 def test_huffman_code_matches_hpack(data, flips, cut):
     encoded = hpack.huffman.HuffmanEncoder(
@@ -177,7 +177,7 @@ DECODER_OPS = st.lists(
 )
 
 
-@settings(max_examples=250, deadline=None)
+@settings(max_examples=150, deadline=None)
 @given(ops=DECODER_OPS)
 def test_decoder_matches_the_pure_decoder(ops):
     python, c = _hpack.Decoder(), _speedups.Decoder()
@@ -273,7 +273,7 @@ ENCODER_OPS = st.lists(
 )
 
 
-@settings(max_examples=250, deadline=None)
+@settings(max_examples=150, deadline=None)
 @given(ops=ENCODER_OPS)
 def test_encoder_matches_the_pure_encoder_byte_for_byte(ops):
     python, c = _hpack.Encoder(), _speedups.Encoder()

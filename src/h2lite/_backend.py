@@ -24,16 +24,17 @@ specification:
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from types import ModuleType
-from typing import Any, Callable, Optional
+from typing import Any
 
 from . import _codec_py, _hpack
 
-_speedups: Optional[ModuleType] = None
+_speedups: ModuleType | None = None
 
 if not os.environ.get("H2LITE_NO_EXTENSIONS"):
     try:
-        from . import _speedups  # type: ignore[attr-defined,no-redef]
+        from . import _speedups
     except ImportError:
         if os.environ.get("H2LITE_REQUIRE_EXTENSIONS"):
             raise
@@ -58,11 +59,11 @@ ACCELERATED = (
 split_frames: Callable[[Any, int], tuple[list[tuple[int, int, int, bytes]], int, int]]
 HpackDecoder: Callable[..., Any]
 HpackEncoder: Callable[[], Any]
-check_request: Optional[Callable[[Any, bool], Any]]
-check_response: Optional[Callable[[Any], Any]]
-check_trailers: Optional[Callable[[Any], Any]]
-normalize_inbound: Optional[Callable[[Any], Any]]
-prepare_outbound: Optional[Callable[[Any, bool, bool], Any]]
+check_request: Callable[[Any, bool], Any] | None
+check_response: Callable[[Any], Any] | None
+check_trailers: Callable[[Any], Any] | None
+normalize_inbound: Callable[[Any], Any] | None
+prepare_outbound: Callable[[Any, bool, bool], Any] | None
 BACKEND = "python"
 
 
