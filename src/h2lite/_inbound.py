@@ -639,9 +639,17 @@ class InboundMixin:
         new_window = local.initial_window_size
         if new_window != old_window:
             delta = new_window - old_window
-            self._stream_threshold = replenish_threshold(new_window)
+            threshold = self._stream_threshold = replenish_threshold(new_window)
             for stream in self._streams.values():
                 stream.inbound_window += delta
+                pending = stream.inbound_pending
+                if pending >= threshold and stream.state in CAN_RECEIVE:
+                    # Credit held back under the old, larger threshold is due now: the
+                    # smaller (maybe negative, RFC 9113 §6.9.2) window may be all the
+                    # peer has, and no more DATA may come to trigger it later.
+                    stream.inbound_pending = 0
+                    stream.inbound_window += pending
+                    self._out.append(fr.window_update_frame(stream.stream_id, pending))
         self._events.append(ev.SettingsAcknowledged(changed_settings=changed))
 
     def _on_ping(self, flags: int, stream_id: int, payload: bytes) -> None:

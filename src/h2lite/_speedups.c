@@ -25,6 +25,11 @@ h2l_header_tuple(PyTypeObject *type, PyObject *name, PyObject *value)
     }
     PyTuple_SET_ITEM(header, 0, name);
     PyTuple_SET_ITEM(header, 1, value);
+    if (PyBytes_CheckExact(name) && PyBytes_CheckExact(value)) {
+        /* Two bytes objects cannot be part of a reference cycle: keep the
+         * collector from visiting the tuple (it does the same for plain tuples). */
+        PyObject_GC_UnTrack(header);
+    }
     return header;
 }
 
