@@ -35,7 +35,13 @@ if not os.environ.get("H2LITE_NO_EXTENSIONS"):
     extensions.append(
         Extension(
             "h2lite._speedups",
-            ["src/h2lite/_speedups.c", "src/h2lite/_speedups_hpack.c", "src/h2lite/_speedups_fields.c"],
+            [
+                "src/h2lite/_speedups.c",
+                "src/h2lite/_speedups_huffman.c",
+                "src/h2lite/_speedups_hpack.c",
+                "src/h2lite/_speedups_encoder.c",
+                "src/h2lite/_speedups_fields.c",
+            ],
             depends=["src/h2lite/_speedups.h"],
             extra_compile_args=["-O2", "-Wall", "-Wextra", "-Werror"] if os.name == "posix" else [],
             optional=not os.environ.get("H2LITE_REQUIRE_EXTENSIONS"),

@@ -6,5 +6,5 @@ They live in the package (``h2lite._bench.workloads``) so that the installed
 
 from __future__ import annotations
 
-from h2lite._bench.workloads import *  # noqa: F401,F403
+from h2lite._bench.workloads import *
 from h2lite._bench.workloads import __all__  # noqa: F401

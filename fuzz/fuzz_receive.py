@@ -11,11 +11,17 @@ The property checked for every input, in both roles (DESIGN.md, error model):
   events and the same outcome (the reader is incremental; RFC 9113 §4.1 frames
   may arrive split anywhere);
 * every byte h2lite queues in reply is a sequence of well-formed frames, as
-  hyperframe (the independent codec) reads them.
+  hyperframe (the independent codec) reads them;
+* with the accelerator built, both backends give the same events, error and
+  output for every mutated recording (command line runs).
+
+Inputs: random and mutated frame sequences, and real exchanges recorded
+between two h2lite connections (:func:`record`) with frames dropped,
+duplicated, reordered, truncated, split or altered (:func:`frame_mutations`).
 
 Use it three ways::
 
-    python fuzz/fuzz_receive.py 5000                 # 5000 hypothesis examples per role
+    python fuzz/fuzz_receive.py 5000                 # 5000 + 5000 mutated recordings per role
     python fuzz/fuzz_receive.py 5000 server          # one role only
     python fuzz/fuzz_receive.py replay client FILE…  # re-run saved inputs
 
@@ -25,9 +31,11 @@ coverage-guided fuzzer that hands over ``(role, bytes)``).
 
 from __future__ import annotations
 
+import functools
 import struct
 import sys
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -36,7 +44,7 @@ import hyperframe.frame
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from h2lite import Config, Connection, LocalProtocolError, RemoteProtocolError
+from h2lite import Config, Connection, ConnectionState, LocalProtocolError, RemoteProtocolError, events
 from h2lite.codes import CLIENT_PREFACE
 
 ROLES = ("client", "server")
@@ -45,13 +53,16 @@ ROLES = ("client", "server")
 _SLICES = (1, 2, 3, 5, 8, 9, 13, 1, 17, 4)
 
 
-def _new_connection(role: str) -> Connection:
+def _new_connection(role: str, prepare: Callable[[Connection], None] | None = None) -> Connection:
     if role not in ROLES:
         raise ValueError(f"role must be one of {ROLES}, got {role!r}")
     # A fixed clock keeps the rate limits (and so the outcome) deterministic.
     conn = Connection(Config(client_side=role == "client", clock=lambda: 0.0))
     conn.initiate_connection()
-    if role == "client":
+    if prepare is not None:
+        # The calls the recorded exchange made before its bytes arrived.
+        prepare(conn)
+    elif role == "client":
         # Give the server's frames streams to land on: a POST still uploading
         # (stream 1) and a GET waiting for its response (stream 3).
         conn.send_headers(1, _POST)
@@ -104,33 +115,64 @@ def _check_output(output: bytes) -> list[tuple[int, int, int, bytes]]:
     return frames
 
 
+#: Every call docs/api.md marks as refused once the connection is closed (†),
+#: plus receive_data, each as it could plausibly be made.
+_AFTER_DEATH: tuple[tuple[str, Callable[[Connection], Any]], ...] = (
+    ("receive_data(b'')", lambda c: c.receive_data(b"")),
+    ("receive_data(frame)", lambda c: c.receive_data(b"\x00\x00\x00\x04\x01\x00\x00\x00\x00")),
+    ("send_headers", lambda c: c.send_headers(1, [(b":status", b"200")])),
+    ("send_headers(new)", lambda c: c.send_headers(c.get_next_available_stream_id(), _REQUEST)),
+    ("send_data", lambda c: c.send_data(1, b"x")),
+    ("send_data_from", lambda c: c.send_data_from(1, lambda n: (b"", True))),
+    ("end_stream", lambda c: c.end_stream(1)),
+    ("reset_stream", lambda c: c.reset_stream(1)),
+    ("push_stream", lambda c: c.push_stream(1, 2, _REQUEST)),
+    ("ping", lambda c: c.ping(b"\x00" * 8)),
+    ("update_settings", lambda c: c.update_settings({0x4: 1000})),
+    ("send_shutdown_notice", lambda c: c.send_shutdown_notice()),
+    ("close_connection", lambda c: c.close_connection()),
+    ("increment_flow_control_window", lambda c: c.increment_flow_control_window(1)),
+    ("increment_flow_control_window(stream)", lambda c: c.increment_flow_control_window(1, 1)),
+    ("advertise_alternative_service", lambda c: c.advertise_alternative_service(b'h2=":443"', origin=b"a")),
+    ("send_origin", lambda c: c.send_origin([b"https://a"])),
+    ("send_extension_frame", lambda c: c.send_extension_frame(0xFA, 0, 0, b"")),
+)
+
+
 def _check_dead(conn: Connection) -> None:
-    """A connection that raised RemoteProtocolError accepts nothing further."""
-    for attempt in (
-        lambda: conn.receive_data(b""),
-        lambda: conn.receive_data(b"\x00\x00\x00\x04\x01\x00\x00\x00\x00"),
-        lambda: conn.ping(b"\x00" * 8),
-        lambda: conn.send_headers(1, [(b":status", b"200")]),
-    ):
+    """A connection that raised RemoteProtocolError accepts nothing further.
+
+    docs/api.md: after a connection error, receive_data() and every sending
+    call raise LocalProtocolError saying the connection is closed; nothing
+    more is queued; acknowledging data is ignored.
+    """
+    for name, attempt in _AFTER_DEATH:
         try:
-            attempt()
+            attempt(conn)
         except LocalProtocolError as exc:
-            assert str(exc), "LocalProtocolError without a message"
+            assert "closed" in str(exc), f"{name} on a dead connection: unclear error {exc!r}"
         else:
-            raise AssertionError("a connection that raised RemoteProtocolError accepted more")
+            raise AssertionError(f"{name} was accepted by a connection that raised RemoteProtocolError")
+    conn.acknowledge_received_data(100, 1)
     assert not conn.want_read
+    assert conn.state is ConnectionState.CLOSED
     assert conn.data_to_send() == b"", "a dead connection queued more output"
 
 
-def outcome(role: str, data: bytes) -> tuple[list[Any], RemoteProtocolError | None]:
-    """The events ``data`` produces on a fresh connection of ``role``, and the error it raised."""
-    events, error, _ = _feed(_new_connection(role), data, slices=False)
-    return events, error
+def outcome(
+    role: str, data: bytes, prepare: Callable[[Connection], None] | None = None
+) -> tuple[list[Any], RemoteProtocolError | None, bytes]:
+    """The events ``data`` produces on a fresh connection of ``role``, the error it raised and the output."""
+    return _feed(_new_connection(role, prepare), data, slices=False)
 
 
-def check_input(role: str, data: bytes) -> None:
-    """Feed ``data`` to a fresh connection of ``role`` ("client" or "server"); assert the properties above."""
-    whole = _new_connection(role)
+def check_input(role: str, data: bytes, prepare: Callable[[Connection], None] | None = None) -> None:
+    """Feed ``data`` to a fresh connection of ``role`` ("client" or "server"); assert the properties above.
+
+    ``prepare``, if given, replaces the default calls made on the fresh
+    connection before the input arrives (see :func:`record`).
+    """
+    whole = _new_connection(role, prepare)
     events, error, output = _feed(whole, data, slices=False)
     frames = _check_output(output)
     if error is not None:
@@ -139,7 +181,7 @@ def check_input(role: str, data: bytes) -> None:
         assert goaways, "RemoteProtocolError without a GOAWAY"
         assert struct.unpack(">L", goaways[-1][4:8])[0] == error.error_code
         _check_dead(whole)
-    sliced = _new_connection(role)
+    sliced = _new_connection(role, prepare)
     sliced_events, sliced_error, sliced_output = _feed(sliced, data, slices=True)
     _check_output(sliced_output)
     assert (type(sliced_error), getattr(sliced_error, "error_code", None)) == (
@@ -297,6 +339,170 @@ def mutated_seed(draw: Callable[..., Any], seeds: list[bytes]) -> bytes:
     return bytes(data)
 
 
+# -- recorded exchanges, mutated frame by frame ---------------------------------
+
+
+@dataclass(frozen=True)
+class Script:
+    """A short client/server exchange, replayable: the client's calls come first.
+
+    ``bodies`` are the request bodies (None: a GET ending with its HEADERS);
+    the server answers each request with ``response_size`` bytes and trailers,
+    pushes once if ``push``, and resets every ``reset_every``-th stream.
+    """
+
+    bodies: tuple[int | None, ...] = (None,)
+    response_size: int = 10
+    push: bool = False
+    reset_every: int = 0
+    ping: bool = False
+    client_settings: bool = False
+    window: int = 65_535
+
+    def client_calls(self, client: Connection) -> None:
+        """What the client does before any byte from the server arrives."""
+        if self.client_settings:
+            client.update_settings({0x4: 1000, 0x1: 100})
+        for body in self.bodies:
+            sid = client.get_next_available_stream_id()
+            if body is None:
+                client.send_headers(sid, _REQUEST, end_stream=True)
+            else:
+                client.send_headers(sid, _POST[:-1])
+                client.send_data(sid, b"b" * body, end_stream=True)
+        if self.ping:
+            client.ping(b"pingpong")
+
+
+@functools.lru_cache(maxsize=256)
+def record(script: Script) -> tuple[bytes, bytes]:
+    """Run ``script`` between two h2lite connections; return (bytes to the server, bytes to the client).
+
+    Both byte streams are valid HTTP/2: replaying them into a fresh connection
+    (after ``script.client_calls`` for a client) raises nothing.
+    """
+    client = Connection(Config(client_side=True, clock=lambda: 0.0))
+    server = Connection(Config(client_side=False, clock=lambda: 0.0, initial_window_size=script.window))
+    client.initiate_connection()
+    server.initiate_connection()
+    script.client_calls(client)
+    to_server, to_client = bytearray(), bytearray()
+    pushed = False
+    for _ in range(10_000):
+        a, b = client.data_to_send(), server.data_to_send()
+        if not a and not b:
+            break
+        to_server += a
+        to_client += b
+        for event in server.receive_data(a) if a else []:
+            sid = getattr(event, "stream_id", 0)
+            if isinstance(event, events.RequestReceived):
+                if script.push and not pushed and server.remote_settings.enable_push:
+                    promised = server.get_next_available_stream_id()
+                    server.push_stream(sid, promised, _REQUEST)
+                    server.send_headers(promised, [(b":status", b"200")], end_stream=True)
+                    pushed = True
+                server.send_headers(sid, [(b":status", b"200")])
+                if script.reset_every and sid % (2 * script.reset_every) == 1:
+                    server.reset_stream(sid, 0x8)
+            elif isinstance(event, events.StreamEnded):
+                try:
+                    server.send_data(sid, b"r" * script.response_size)
+                    server.send_headers(sid, [(b"grpc-status", b"0")], end_stream=True)
+                except LocalProtocolError:
+                    pass  # the stream was reset meanwhile
+        if b:
+            client.receive_data(b)
+    return bytes(to_server), bytes(to_client)
+
+
+scripts = st.builds(
+    Script,
+    bodies=st.lists(st.one_of(st.none(), st.integers(0, 3000)), min_size=1, max_size=4).map(tuple),
+    response_size=st.sampled_from([0, 10, 20_000]),
+    push=st.booleans(),
+    reset_every=st.integers(0, 2),
+    ping=st.booleans(),
+    client_settings=st.booleans(),
+    window=st.sampled_from([65_535, 100]),
+)
+
+
+def split_frames(data: bytes) -> tuple[bytes, list[bytes]]:
+    """(client preface or b"", whole frames) of a valid byte stream."""
+    head = CLIENT_PREFACE if data.startswith(CLIENT_PREFACE) else b""
+    pos, out = len(head), []
+    while pos + 9 <= len(data):
+        end = pos + 9 + int.from_bytes(data[pos : pos + 3], "big")
+        out.append(data[pos:end])
+        pos = end
+    return head, out
+
+
+_FRAME_OPS = ("drop", "duplicate", "swap", "move", "truncate", "length", "header", "payload", "cut", "split")
+
+
+@st.composite
+def frame_mutations(draw: Callable[..., Any], script: Script, role: str) -> bytes:
+    """A recorded exchange with frames dropped, duplicated, reordered, truncated or altered."""
+    to_server, to_client = record(script)
+    head, frames_ = split_frames(to_server if role == "server" else to_client)
+    frame_list = [bytearray(f) for f in frames_]
+    for _ in range(draw(st.integers(1, 3))):
+        if not frame_list:
+            break
+        op = draw(st.sampled_from(_FRAME_OPS))
+        i = draw(st.integers(0, len(frame_list) - 1))
+        j = draw(st.integers(0, len(frame_list) - 1))
+        target = frame_list[i]
+        if op == "drop":
+            del frame_list[i]
+        elif op == "duplicate":
+            frame_list.insert(j, bytearray(target))
+        elif op == "swap":
+            frame_list[i], frame_list[j] = frame_list[j], frame_list[i]
+        elif op == "move":
+            frame_list.insert(j, frame_list.pop(i))
+        elif op == "truncate":
+            # Shorter payload, header length adjusted: the frame stays aligned.
+            keep = draw(st.integers(0, max(0, len(target) - 10)))
+            del target[9 + keep :]
+            target[0:3] = keep.to_bytes(3, "big")
+        elif op == "length":
+            # The length field lies: every later frame is misaligned.
+            length = int.from_bytes(target[0:3], "big")
+            length = draw(st.sampled_from([0, max(0, length - 1), length + 1, 0xFFFFFF, draw(st.integers(0, 2 * length + 9))]))
+            target[0:3] = length.to_bytes(3, "big")
+        elif op == "header":
+            # Type, flags, or the stream identifier (including its reserved bit).
+            pos = draw(st.integers(3, 8))
+            target[pos] ^= 1 << draw(st.integers(0, 7))
+        elif op == "payload" and len(target) > 9:
+            pos = draw(st.integers(9, len(target) - 1))
+            target[pos] = draw(st.integers(0, 255))
+        elif op == "cut":
+            # The input ends inside this frame.
+            del frame_list[i + 1 :]
+            del target[draw(st.integers(0, len(target))) :]
+        elif op == "split" and len(target) > 10:
+            # One frame's payload in two frames of the same type and stream.
+            half = draw(st.integers(1, len(target) - 10))
+            first, second = bytearray(target[:9]) + target[9 : 9 + half], bytearray(target[:9]) + target[9 + half :]
+            first[0:3] = half.to_bytes(3, "big")
+            second[0:3] = (len(second) - 9).to_bytes(3, "big")
+            frame_list[i : i + 1] = [first, second]
+    return head + b"".join(bytes(f) for f in frame_list)
+
+
+def check_mutation(script: Script, role: str, data: bytes) -> None:
+    """:func:`check_input` for a mutated recording of ``script`` seen by ``role``."""
+    check_input(role, data, script.client_calls if role == "client" else _no_calls)
+
+
+def _no_calls(conn: Connection) -> None:
+    """A server makes no call before the client's bytes arrive."""
+
+
 def inputs(role: str) -> st.SearchStrategy[bytes]:
     seeds = _seeds(role)
     return st.one_of(
@@ -324,6 +530,60 @@ def run(role: str, max_examples: int, **extra_settings: Any) -> None:
     search()
 
 
+def run_mutations(role: str, max_examples: int, differential: bool = False, **extra_settings: Any) -> None:
+    """Search ``max_examples`` mutated recordings (:func:`frame_mutations`) against ``role``.
+
+    With ``differential``, every input also runs on each available backend
+    and the outcomes must be identical (:func:`backends_agree`).
+    """
+
+    @settings(
+        max_examples=max_examples,
+        deadline=None,
+        suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+        **extra_settings,
+    )
+    @given(script=scripts, data=st.data())
+    def search(script: Script, data: st.DataObject) -> None:
+        mutated_input = data.draw(frame_mutations(script, role), label="input")
+        check_mutation(script, role, mutated_input)
+        if differential:
+            backends_agree(role, mutated_input, script.client_calls if role == "client" else _no_calls)
+
+    search()
+
+
+def backends_agree(role: str, data: bytes, prepare: Callable[[Connection], None] | None = None) -> None:
+    """The pure-Python path and the accelerator give the same events, error and output.
+
+    DESIGN.md: the accelerator must agree with the pure-Python specification on
+    every input, including which error it raises.  Restores the live backend.
+    """
+    from h2lite import _backend
+
+    previous = _backend.current()
+    results = {}
+    try:
+        for name in _backend.AVAILABLE:
+            _backend.use(name)
+            for slices in (False, True):
+                got, error, output = _feed(_new_connection(role, prepare), data, slices=slices)
+                results[name, slices] = (
+                    [repr(e) for e in got],
+                    type(error).__name__,
+                    getattr(error, "error_code", None),
+                    str(error) if error is not None else None,
+                    output,
+                )
+    finally:
+        _backend.use(previous)
+    for slices in (False, True):
+        outcomes = {name: results[name, slices] for name in _backend.AVAILABLE}
+        first = outcomes["python"]
+        for name, other in outcomes.items():
+            assert other == first, f"backend {name} disagrees with python (slices={slices}): {other[1:4]} / {first[1:4]}"
+
+
 def main(argv: list[str]) -> int:
     if len(argv) >= 3 and argv[1] == "replay":
         role = argv[2]
@@ -334,10 +594,18 @@ def main(argv: list[str]) -> int:
     if len(argv) < 2 or not argv[1].isdigit():
         print(__doc__)
         return 2
+    from h2lite import _backend
+
     examples = int(argv[1])
+    differential = len(_backend.AVAILABLE) > 1
     for role in argv[2:] or ROLES:
         run(role, examples)
-        print(f"{role}: {examples} examples, no property broken")
+        run_mutations(role, examples, differential=differential)
+        print(
+            f"{role}: {examples} examples + {examples} mutated recordings on the {_backend.current()} backend"
+            f"{' (each also compared across ' + ', '.join(_backend.AVAILABLE) + ')' if differential else ''}, "
+            "no property broken"
+        )
     return 0
 
 

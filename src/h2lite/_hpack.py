@@ -20,7 +20,8 @@ same fields, leave the same table state and fail with the same exceptions.
 
 from __future__ import annotations
 
-from typing import Any, Iterable
+from collections.abc import Iterable
+from typing import Any
 
 import hpack
 from hpack import HeaderTuple, NeverIndexedHeaderTuple
@@ -314,11 +315,13 @@ class Encoder(hpack.Encoder):
     the same; only the search is done with dictionaries instead of scans.
     """
 
+    header_table: IndexedHeaderTable
+
     def __init__(self) -> None:
         super().__init__()
         self.header_table = IndexedHeaderTable()
 
-    def encode(self, headers: Iterable[Any], huffman: bool = True) -> bytes:  # type: ignore[override]
+    def encode(self, headers: Iterable[Any], huffman: bool = True) -> bytes:
         """Encode ``(name, value)`` byte tuples; NeverIndexedHeaderTuple stays out of the table."""
         table = self.header_table
         block: list[bytes] = []
@@ -408,11 +411,13 @@ class Encoder(hpack.Encoder):
 class Decoder(hpack.Decoder):
     """hpack's decoder with a single pass over the block and no per-field copies."""
 
+    header_table: _LeanTable
+
     def __init__(self, max_header_list_size: int = hpack.hpack.DEFAULT_MAX_HEADER_LIST_SIZE) -> None:
         super().__init__(max_header_list_size=max_header_list_size)
         self.header_table = _LeanTable()
 
-    def decode(self, data: bytes, raw: bool = True) -> list[Any]:  # type: ignore[override]
+    def decode(self, data: bytes, raw: bool = True) -> list[Any]:
         """Decode a whole block into HeaderTuple / NeverIndexedHeaderTuple byte pairs."""
         if not isinstance(data, bytes):
             data = bytes(data)

@@ -159,7 +159,7 @@ PyInit__speedups(void)
     if (module == NULL) {
         return NULL;
     }
-    if (PyModule_AddFunctions(module, split_methods) < 0 || PyModule_AddFunctions(module, h2l_hpack_methods) < 0
+    if (PyModule_AddFunctions(module, split_methods) < 0 || PyModule_AddFunctions(module, h2l_huffman_methods) < 0
         || PyModule_AddFunctions(module, h2l_fields_methods) < 0 || h2l_hpack_init(module) < 0
         || h2l_fields_init(module) < 0) {
         Py_DECREF(module);

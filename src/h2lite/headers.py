@@ -30,7 +30,9 @@ RESPONSE_PSEUDO = frozenset({b":status"})
 # RFC 9113 §8.2.1: names are lowercase visible ASCII without separators we
 # cannot carry; values carry no NUL, CR or LF and no leading/trailing whitespace.
 _BAD_NAME = re.compile(rb"[^!#$%&'*+\-.^_`|~0-9a-z]")
-_BAD_VALUE = re.compile(rb"[\x00\r\n]|^[ \t]|[ \t]$")
+# (A character class alone is several times faster than one regex with the
+# edge alternatives too; the edges are checked by slicing.)
+_BAD_VALUE_CHAR = re.compile(rb"[\x00\r\n]")
 _DIGITS = re.compile(rb"[0-9]{1,18}")
 # Regular (not pseudo) names already found valid; bounded so a peer cannot
 # grow it without limit.  The whole-list fast path reads membership as "valid
@@ -267,7 +269,9 @@ def _scan_fields(headers: Sequence[tuple[bytes, bytes]], allowed_pseudo: frozens
     for name, value in headers:
         if not _name_ok(name):
             raise MalformedHeaders(f"invalid field name {name!r}")
-        if value and _BAD_VALUE.search(value):
+        if value and (
+            _BAD_VALUE_CHAR.search(value) or value[:1] in _EDGE_WHITESPACE or value[-1:] in _EDGE_WHITESPACE
+        ):
             raise MalformedHeaders(f"invalid value for field {name!r}")
         if name[0] == 58:  # b":"
             # RFC 9113 §8.3: pseudo-headers come first, once each, known ones only.

@@ -8,7 +8,8 @@ exactly the same inputs.
 
 from __future__ import annotations
 
-from typing import Any, Callable, Dict, Tuple
+from collections.abc import Callable
+from typing import Any
 
 DEFAULT_WINDOW = 65_535
 
@@ -37,11 +38,11 @@ class Lib:
 
     name: str = "?"
     manual_ack: bool = False
-    RequestReceived: type
-    ResponseReceived: type
-    DataReceived: type
-    StreamEnded: type
-    WindowUpdated: type
+    RequestReceived: type[Any]
+    ResponseReceived: type[Any]
+    DataReceived: type[Any]
+    StreamEnded: type[Any]
+    WindowUpdated: type[Any]
 
     def new_connection(
         self,
@@ -140,7 +141,7 @@ class H2LiteLib(Lib):
         connection_window_size: int | None = None,
     ) -> Any:
         self._use(self.backend)
-        kwargs: Dict[str, Any] = {"client_side": client_side}
+        kwargs: dict[str, Any] = {"client_side": client_side}
         if initial_window_size is not None:
             kwargs["initial_window_size"] = initial_window_size
         if connection_window_size is not None:
@@ -162,7 +163,7 @@ def load_h2lite(backend: str | None = None) -> H2LiteLib:
 
 # --------------------------------------------------------------------------- pumping
 
-EventHandler = Callable[[list], None]
+EventHandler = Callable[[list[Any]], None]
 
 
 def pump(client: Any, server: Any, on_server: EventHandler, on_client: EventHandler) -> None:
@@ -178,7 +179,7 @@ def pump(client: Any, server: Any, on_server: EventHandler, on_client: EventHand
             return
 
 
-def _ignore(events: list) -> None:
+def _ignore(events: list[Any]) -> None:
     return None
 
 
@@ -188,7 +189,7 @@ def new_pair(
     client_connection_window: int | None = None,
     server_window: int | None = None,
     server_connection_window: int | None = None,
-) -> Tuple[Any, Any]:
+) -> tuple[Any, Any]:
     """A client and a server that have exchanged prefaces and SETTINGS."""
     client = lib.new_connection(True, client_window, client_connection_window)
     server = lib.new_connection(False, server_window, server_connection_window)

@@ -17,8 +17,9 @@ import statistics
 import sys
 import time
 import traceback
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Callable, Dict, List, Optional, Sequence
+from typing import Any
 
 from . import workloads
 from .libs import Lib, LibraryUnavailable, WorkloadError
@@ -37,8 +38,8 @@ class Target:
 
     key: str
     label: str
-    lib: Optional[Lib]
-    error: Optional[str] = None  # why it cannot run at all
+    lib: Lib | None
+    error: str | None = None  # why it cannot run at all
 
 
 def available_backends() -> tuple[str, ...]:
@@ -48,9 +49,9 @@ def available_backends() -> tuple[str, ...]:
     return tuple(_backend.AVAILABLE)
 
 
-def make_targets(backends: Sequence[str], with_h2: bool = True) -> List[Target]:
+def make_targets(backends: Sequence[str], with_h2: bool = True) -> list[Target]:
     """h2 (the baseline, first) and one h2lite column per backend."""
-    targets: List[Target] = []
+    targets: list[Target] = []
     if with_h2:
         try:
             targets.append(Target("h2", "h2", workloads.load_h2()))
@@ -73,11 +74,11 @@ def make_targets(backends: Sequence[str], with_h2: bool = True) -> List[Target]:
 class Cell:
     """Results of one workload on one target."""
 
-    rates: List[float] = field(default_factory=list)
-    error: Optional[str] = None
+    rates: list[float] = field(default_factory=list)
+    error: str | None = None
 
     @property
-    def median(self) -> Optional[float]:
+    def median(self) -> float | None:
         return statistics.median(self.rates) if self.rates and not self.error else None
 
 
@@ -108,12 +109,12 @@ def run_benchmarks(
     scale: float,
     reraise: bool = False,
     log: Callable[[str], None] = lambda s: None,
-) -> Dict[str, Dict[str, Cell]]:
+) -> dict[str, dict[str, Cell]]:
     """Warm up, then ``repeat`` alternating rounds per workload; every rate kept."""
     from .. import _backend
 
     previous = _backend.current()
-    results: Dict[str, Dict[str, Cell]] = {}
+    results: dict[str, dict[str, Cell]] = {}
     try:
         for wl in selected:
             log(f"{wl.id}: preparing inputs")
@@ -136,7 +137,7 @@ def run_benchmarks(
 # --------------------------------------------------------------------------- output
 
 
-def _fmt_rate(value: Optional[float]) -> str:
+def _fmt_rate(value: float | None) -> str:
     if value is None:
         return "-"
     if value >= 100:
@@ -144,7 +145,7 @@ def _fmt_rate(value: Optional[float]) -> str:
     return f"{value:,.1f}"
 
 
-def _fmt_ratio(ratio: Optional[float]) -> str:
+def _fmt_ratio(ratio: float | None) -> str:
     if ratio is None:
         return "-"
     return f"{ratio:.2f}x" if ratio >= 0.1 else f"{ratio:.2g}x"
@@ -153,7 +154,7 @@ def _fmt_ratio(ratio: Optional[float]) -> str:
 def format_table(
     selected: Sequence[Workload],
     targets: Sequence[Target],
-    results: Dict[str, Dict[str, Cell]],
+    results: dict[str, dict[str, Cell]],
 ) -> str:
     """The medians, and each h2lite column's ratio to h2 when h2 was measured."""
     base = targets[0] if targets and targets[0].key == "h2" else None
@@ -163,7 +164,7 @@ def format_table(
         if base is not None and t is not base:
             header.append(f"{t.label.split()[-1]}/h2")
     rows = [header]
-    notes: List[str] = []
+    notes: list[str] = []
     for wl in selected:
         cells = results[wl.id]
         base_median = cells[base.key].median if base is not None else None
@@ -212,11 +213,11 @@ def cpu_model() -> str:
     return platform.processor() or platform.machine() or "unknown CPU"
 
 
-def describe_machine() -> Dict[str, Any]:
+def describe_machine() -> dict[str, Any]:
     """Interpreter, CPU and library versions, for the report's header and the JSON."""
     from .. import __version__
 
-    info: Dict[str, Any] = {
+    info: dict[str, Any] = {
         "python": f"{platform.python_implementation()} {platform.python_version()}",
         "machine": platform.machine(),
         "cpu": cpu_model(),
@@ -236,9 +237,9 @@ def describe_machine() -> Dict[str, Any]:
 def results_as_dict(
     selected: Sequence[Workload],
     targets: Sequence[Target],
-    results: Dict[str, Dict[str, Cell]],
+    results: dict[str, dict[str, Cell]],
     args: argparse.Namespace,
-) -> Dict[str, Any]:
+) -> dict[str, Any]:
     return {
         "machine": describe_machine(),
         "scale": args.scale,
@@ -265,7 +266,7 @@ def results_as_dict(
 # --------------------------------------------------------------------------- CLI
 
 
-def parse_args(argv: Optional[Sequence[str]], prog: str = "python -m h2lite bench") -> argparse.Namespace:
+def parse_args(argv: Sequence[str] | None, prog: str = "python -m h2lite bench") -> argparse.Namespace:
     have = available_backends()
     p = argparse.ArgumentParser(
         prog=prog,
@@ -308,7 +309,7 @@ def parse_args(argv: Optional[Sequence[str]], prog: str = "python -m h2lite benc
     return args
 
 
-def main(argv: Optional[Sequence[str]] = None, prog: str = "python -m h2lite bench") -> int:
+def main(argv: Sequence[str] | None = None, prog: str = "python -m h2lite bench") -> int:
     """Run the benchmarks and print the table; returns the exit status."""
     args = parse_args(argv, prog)
     log = (lambda s: print(s, file=sys.stderr, flush=True)) if args.verbose else (lambda s: None)

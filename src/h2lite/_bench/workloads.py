@@ -19,8 +19,9 @@ import gc
 import random
 import struct
 import time
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Callable, Dict, List, Sequence, Tuple
+from typing import Any
 
 from .libs import (
     DEFAULT_WINDOW,
@@ -39,12 +40,12 @@ from .libs import check as _check
 
 __all__ = [
     "DEFAULT_WINDOW",
+    "WORKLOADS",
     "H2Lib",
     "H2LiteLib",
     "Lib",
     "LibraryUnavailable",
     "Recording",
-    "WORKLOADS",
     "Workload",
     "WorkloadError",
     "count_frames",
@@ -61,7 +62,7 @@ __all__ = [
     "w3_inputs",
 ]
 
-Headers = List[Tuple[bytes, bytes]]
+Headers = list[tuple[bytes, bytes]]
 
 #: The clock of the timed regions (a module attribute so a caller can swap it).
 perf_counter = time.perf_counter
@@ -97,7 +98,7 @@ W1_RESPONSE: Headers = [
 W1_BODY_BYTES = b"x" * W1_BODY
 
 
-def w1_requests(n: int, method: bytes = b"GET", prefix: bytes = b"/item/") -> List[Headers]:
+def w1_requests(n: int, method: bytes = b"GET", prefix: bytes = b"/item/") -> list[Headers]:
     """W1's request header lists: 8 fields, only ``:path`` varies."""
     return [
         [
@@ -114,7 +115,7 @@ def w1_requests(n: int, method: bytes = b"GET", prefix: bytes = b"/item/") -> Li
     ]
 
 
-def run_w1(lib: Lib, n: int = W1_REQUESTS, batch: int = W1_BATCH) -> Tuple[float, int]:
+def run_w1(lib: Lib, n: int = W1_REQUESTS, batch: int = W1_BATCH) -> tuple[float, int]:
     """W1: n GETs in batches of ``batch`` concurrent streams; returns (s, requests)."""
     requests = w1_requests(n)
     client, server = new_pair(lib)
@@ -126,18 +127,18 @@ def run_w1(lib: Lib, n: int = W1_REQUESTS, batch: int = W1_BATCH) -> Tuple[float
     response = W1_RESPONSE
     body = W1_BODY_BYTES
 
-    responses: Dict[int, Any] = {}
-    body_sizes: Dict[int, int] = {}
-    ended: List[int] = []
+    responses: dict[int, Any] = {}
+    body_sizes: dict[int, int] = {}
+    ended: list[int] = []
 
-    def on_server(events: list) -> None:
+    def on_server(events: list[Any]) -> None:
         for ev in events:
             if type(ev) is RequestReceived:
                 sid = ev.stream_id
                 server.send_headers(sid, response)
                 server.send_data(sid, body, end_stream=True)
 
-    def on_client(events: list) -> None:
+    def on_client(events: list[Any]) -> None:
         for ev in events:
             t = type(ev)
             if t is DataReceived:
@@ -189,7 +190,7 @@ def _w2_response(total: int) -> Headers:
     ]
 
 
-def _w2_client_handlers(lib: Lib, client: Any, state: Dict[str, int]) -> EventHandler:
+def _w2_client_handlers(lib: Lib, client: Any, state: dict[str, int]) -> EventHandler:
     DataReceived = lib.DataReceived
     StreamEnded = lib.StreamEnded
     ResponseReceived = lib.ResponseReceived
@@ -197,7 +198,7 @@ def _w2_client_handlers(lib: Lib, client: Any, state: Dict[str, int]) -> EventHa
     received = 0
     frames = 0
 
-    def on_client(events: list) -> None:
+    def on_client(events: list[Any]) -> None:
         nonlocal received, frames
         for ev in events:
             t = type(ev)
@@ -216,7 +217,7 @@ def _w2_client_handlers(lib: Lib, client: Any, state: Dict[str, int]) -> EventHa
     return on_client
 
 
-def _w2_verify(state: Dict[str, int], total: int) -> None:
+def _w2_verify(state: dict[str, int], total: int) -> None:
     _check(state.get("status") == 200, f"W2: response status {state.get('status')}")
     _check(state.get("ended") == 1, f"W2: stream ended {state.get('ended')} times")
     _check(
@@ -227,7 +228,7 @@ def _w2_verify(state: Dict[str, int], total: int) -> None:
     _check(state["frames"] >= -(-total // W2_CHUNK), f"W2: {state['frames']} DATA frames")
 
 
-def run_w2_h2(lib: Lib, total: int = W2_BYTES) -> Tuple[float, int]:
+def run_w2_h2(lib: Lib, total: int = W2_BYTES) -> tuple[float, int]:
     """W2 on h2: the server writes as much as the flow-control windows allow."""
     client, server = new_pair(lib, W2_CLIENT_WINDOW, W2_CLIENT_WINDOW)
     chunk = b"\xa5" * W2_CHUNK
@@ -247,7 +248,7 @@ def run_w2_h2(lib: Lib, total: int = W2_BYTES) -> Tuple[float, int]:
             remaining -= n
             server.send_data(sid, chunk if n == W2_CHUNK else chunk[:n], end_stream=not remaining)
 
-    def on_server(events: list) -> None:
+    def on_server(events: list[Any]) -> None:
         nonlocal sid
         for ev in events:
             t = type(ev)
@@ -273,14 +274,14 @@ def run_w2_h2(lib: Lib, total: int = W2_BYTES) -> Tuple[float, int]:
     return elapsed, total
 
 
-def run_w2_h2lite(lib: Lib, total: int = W2_BYTES) -> Tuple[float, int]:
+def run_w2_h2lite(lib: Lib, total: int = W2_BYTES) -> tuple[float, int]:
     """W2 on h2lite: one send_data call; data_to_send() releases what windows allow."""
     client, server = new_pair(lib, W2_CLIENT_WINDOW, W2_CLIENT_WINDOW)
     payload = b"\xa5" * total
     response = _w2_response(total)
     RequestReceived = lib.RequestReceived
 
-    def on_server(events: list) -> None:
+    def on_server(events: list[Any]) -> None:
         for ev in events:
             if type(ev) is RequestReceived:
                 server.send_headers(ev.stream_id, response)
@@ -299,7 +300,7 @@ def run_w2_h2lite(lib: Lib, total: int = W2_BYTES) -> Tuple[float, int]:
     return elapsed, total
 
 
-def run_w2(lib: Lib, total: int = W2_BYTES) -> Tuple[float, int]:
+def run_w2(lib: Lib, total: int = W2_BYTES) -> tuple[float, int]:
     """W2: one stream, ``total`` bytes server to client; returns (s, bytes)."""
     if isinstance(lib, H2Lib):
         return run_w2_h2(lib, total)
@@ -327,7 +328,7 @@ _W3_CONSTANT: Headers = [
     (b"x-forwarded-proto", b"https"),
 ]
 
-_W3_POOLS: List[Tuple[bytes, List[bytes]]] = [
+_W3_POOLS: list[tuple[bytes, list[bytes]]] = [
     (b"x-region", [b"eu-west-1", b"eu-central-1", b"us-east-1", b"ap-south-1"]),
     (b"x-tenant", [b"acme", b"globex", b"initech", b"umbrella", b"hooli"]),
     (b"x-device", [b"desktop", b"mobile", b"tablet"]),
@@ -340,7 +341,7 @@ _W3_POOLS: List[Tuple[bytes, List[bytes]]] = [
     (b"priority", [b"u=1, i", b"u=3", b"u=5"]),
 ]
 
-_W3_UNIQUE_NAMES: List[bytes] = [
+_W3_UNIQUE_NAMES: list[bytes] = [
     b"x-request-id",
     b"x-correlation-id",
     b"x-trace-id",
@@ -368,7 +369,7 @@ _W3_RESPONSE_CONSTANT: Headers = [
     (b"content-language", b"en"),
 ]
 
-_W3_RESPONSE_POOLS: List[Tuple[bytes, List[bytes]]] = [
+_W3_RESPONSE_POOLS: list[tuple[bytes, list[bytes]]] = [
     (b"x-cache", [b"HIT", b"MISS", b"EXPIRED"]),
     (b"x-served-by", [b"cache-lhr-%d" % i for i in range(6)]),
     (b"x-backend", [b"api-1", b"api-2", b"api-3", b"api-4"]),
@@ -376,15 +377,15 @@ _W3_RESPONSE_POOLS: List[Tuple[bytes, List[bytes]]] = [
 ]
 
 
-def w3_inputs(n: int, seed: int = W3_SEED) -> Tuple[List[Headers], List[Headers]]:
+def w3_inputs(n: int, seed: int = W3_SEED) -> tuple[list[Headers], list[Headers]]:
     """W3's requests (40 fields) and responses (20 fields), from a fixed seed."""
     rng = random.Random(seed)
 
     def hexs(nbytes: int) -> bytes:
         return b"%0*x" % (nbytes * 2, rng.getrandbits(nbytes * 8))
 
-    requests: List[Headers] = []
-    responses: List[Headers] = []
+    requests: list[Headers] = []
+    responses: list[Headers] = []
     for i in range(n):
         req: Headers = [
             (b":method", b"GET"),
@@ -421,11 +422,11 @@ def w3_inputs(n: int, seed: int = W3_SEED) -> Tuple[List[Headers], List[Headers]
     return requests, responses
 
 
-def _as_tuples(headers: Sequence[Any]) -> List[Tuple[Any, Any]]:
+def _as_tuples(headers: Sequence[Any]) -> list[tuple[Any, Any]]:
     return [(bytes(k), bytes(v)) for k, v in headers]
 
 
-def run_w3(lib: Lib, n: int = W3_REQUESTS, batch: int = W3_BATCH) -> Tuple[float, int]:
+def run_w3(lib: Lib, n: int = W3_REQUESTS, batch: int = W3_BATCH) -> tuple[float, int]:
     """W3: n header-heavy requests, header-only responses; returns (s, requests)."""
     requests, responses = w3_inputs(n)
     client, server = new_pair(lib)
@@ -433,11 +434,11 @@ def run_w3(lib: Lib, n: int = W3_REQUESTS, batch: int = W3_BATCH) -> Tuple[float
     ResponseReceived = lib.ResponseReceived
     StreamEnded = lib.StreamEnded
 
-    got_requests: Dict[int, Any] = {}
-    got_responses: Dict[int, Any] = {}
-    ended: List[int] = []
+    got_requests: dict[int, Any] = {}
+    got_responses: dict[int, Any] = {}
+    ended: list[int] = []
 
-    def on_server(events: list) -> None:
+    def on_server(events: list[Any]) -> None:
         for ev in events:
             if type(ev) is RequestReceived:
                 sid = ev.stream_id
@@ -445,7 +446,7 @@ def run_w3(lib: Lib, n: int = W3_REQUESTS, batch: int = W3_BATCH) -> Tuple[float
                 # Client stream ids are 1, 3, 5, ... in request order.
                 server.send_headers(sid, responses[sid >> 1], end_stream=True)
 
-    def on_client(events: list) -> None:
+    def on_client(events: list[Any]) -> None:
         for ev in events:
             t = type(ev)
             if t is ResponseReceived:
@@ -481,7 +482,7 @@ W4_POST_RESPONSE: Headers = [
 ]
 
 
-def w4_posts(n: int) -> List[Headers]:
+def w4_posts(n: int) -> list[Headers]:
     reqs = w1_requests(n, method=b"POST", prefix=b"/upload/")
     for headers in reqs:
         headers.append((b"content-type", b"application/octet-stream"))
@@ -493,23 +494,23 @@ def w4_posts(n: int) -> List[Headers]:
 class Recording:
     """A client's byte stream, one chunk per ``data_to_send()`` call."""
 
-    chunks: List[bytes]
+    chunks: list[bytes]
     frames: int
     requests: int
     gets: int
     posts: int
     post_bytes: int
-    frame_types: Dict[int, int] = field(default_factory=dict)
+    frame_types: dict[int, int] = field(default_factory=dict)
 
     @property
     def size(self) -> int:
         return sum(len(c) for c in self.chunks)
 
 
-def count_frames(stream: bytes) -> Dict[int, int]:
+def count_frames(stream: bytes) -> dict[int, int]:
     """Frame counts by type in a client byte stream (preface first)."""
     _check(stream.startswith(PREFACE), "W4: recording does not start with the preface")
-    counts: Dict[int, int] = {}
+    counts: dict[int, int] = {}
     pos = len(PREFACE)
     end = len(stream)
     unpack = struct.unpack_from
@@ -537,12 +538,12 @@ class _W4Server:
         self.DataReceived = lib.DataReceived
         self.StreamEnded = lib.StreamEnded
         self.acknowledge = acknowledge and lib.manual_ack
-        self.methods: Dict[int, bytes] = {}
+        self.methods: dict[int, bytes] = {}
         self.requests = 0
         self.ended = 0
         self.data_bytes = 0
 
-    def handle(self, events: list) -> None:
+    def handle(self, events: list[Any]) -> None:
         server = self.server
         for ev in events:
             t = type(ev)
@@ -570,9 +571,9 @@ def record_w4(gets: int = W4_GETS, posts: int = W4_POSTS, batch: int = W1_BATCH)
     server = lib.new_connection(False, W4_SERVER_WINDOW, W4_SERVER_WINDOW)
     app = _W4Server(lib, server, acknowledge=True)
     DataReceived = lib.DataReceived
-    chunks: List[bytes] = []
+    chunks: list[bytes] = []
 
-    def client_events(events: list) -> None:
+    def client_events(events: list[Any]) -> None:
         for ev in events:
             if type(ev) is DataReceived:
                 client.acknowledge_received_data(ev.flow_controlled_length, ev.stream_id)
@@ -619,7 +620,7 @@ def record_w4(gets: int = W4_GETS, posts: int = W4_POSTS, batch: int = W1_BATCH)
     )
 
 
-def run_w4(lib: Lib, recording: Recording) -> Tuple[float, int]:
+def run_w4(lib: Lib, recording: Recording) -> tuple[float, int]:
     """W4: replay ``recording`` into a fresh server; only receive_data is timed.
 
     Between chunks, outside the timed region, the server application answers
@@ -668,14 +669,14 @@ class Workload:
     #: scale (1.0 = full size) -> context shared by every run at that scale
     setup: Callable[[float], Any]
     #: (lib, context) -> (elapsed, units)
-    run: Callable[[Lib, Any], Tuple[float, int]]
+    run: Callable[[Lib, Any], tuple[float, int]]
 
 
 def _scaled(full: int, scale: float, minimum: int = 1) -> int:
-    return max(minimum, int(round(full * scale)))
+    return max(minimum, round(full * scale))
 
 
-WORKLOADS: Dict[str, Workload] = {
+WORKLOADS: dict[str, Workload] = {
     w.id: w
     for w in [
         Workload(
