@@ -594,10 +594,12 @@ def main(argv: list[str]) -> int:
     if len(argv) < 2 or not argv[1].isdigit():
         print(__doc__)
         return 2
+    import h2lite
     from h2lite import _backend
 
     examples = int(argv[1])
     differential = len(_backend.AVAILABLE) > 1
+    print(f"h2lite {h2lite.__file__}, backend {_backend.current()}", flush=True)
     for role in argv[2:] or ROLES:
         run(role, examples)
         run_mutations(role, examples, differential=differential)

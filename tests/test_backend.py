@@ -135,3 +135,49 @@ def test_split_frames_stops_at_an_oversized_header_before_its_payload():
     assert frames == [(0, 0, 1, b"ok")]
     assert consumed == 11
     assert bad == 16385
+
+
+_PURGE_AND_REIMPORT = r"""
+import sys
+import h2lite  # first import: the extension loads and binds hpack's classes
+assert h2lite.BACKEND == "c"
+for name in [n for n in sys.modules if n.split(".")[0] in ("h2lite", "hpack")]:
+    del sys.modules[name]
+import hpack
+from h2lite import Config, Connection, RemoteProtocolError, events, headers, _backend
+assert _backend.BACKEND == "c"
+enc = headers.Encoder(4096)
+block = enc.encode([(b":status", b"200"), hpack.NeverIndexedHeaderTuple(b"x-secret", b"s")])
+assert block[1] & 0xF0 == 0x10, block.hex()      # RFC 7541 §6.2.3: never indexed
+fields = _backend.HpackDecoder(max_header_list_size=65536).decode(block, raw=True)
+assert type(fields[0]) is hpack.HeaderTuple and type(fields[1]) is hpack.NeverIndexedHeaderTuple
+server = Connection(Config(client_side=False))
+server.initiate_connection()
+request = hpack.Encoder().encode([(b":method", b"GET"), (b":path", b"/"), (b":scheme", b"http")])
+preface = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n" + bytes.fromhex("000000 04 00 00000000")
+frame = len(request).to_bytes(3, "big") + bytes.fromhex("01 05 00000001") + request
+got = server.receive_data(preface + frame)
+assert any(isinstance(e, events.RequestReceived) for e in got), got
+bad = bytes.fromhex("000001 01 05 00000003 ff")   # HPACK index past the tables
+try:
+    server.receive_data(bad)
+except RemoteProtocolError as exc:
+    assert exc.error_code == 9, exc.error_code    # COMPRESSION_ERROR
+else:
+    raise AssertionError("a bad HPACK block was accepted")
+print("ok")
+"""
+
+
+@needs_c
+def test_the_extension_follows_a_purged_and_reimported_hpack():
+    """A C extension is initialised once per process; hpack and h2lite may be
+    imported again (coverage's source lookup does it).  The accelerator must then
+    recognise the new NeverIndexedHeaderTuple and raise the new exception classes."""
+    import subprocess
+    import sys
+
+    env = {k: v for k, v in os.environ.items() if k != "H2LITE_NO_EXTENSIONS"}
+    done = subprocess.run([sys.executable, "-c", _PURGE_AND_REIMPORT], env=env, capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "ok"

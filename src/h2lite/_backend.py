@@ -38,6 +38,10 @@ if not os.environ.get("H2LITE_NO_EXTENSIONS"):
     except ImportError:
         if os.environ.get("H2LITE_REQUIRE_EXTENSIONS"):
             raise
+    else:
+        # The extension outlives a purge of sys.modules; take hpack's classes
+        # (and h2lite.headers' exception) from the modules imported now.
+        _speedups._rebind()
 elif os.environ.get("H2LITE_REQUIRE_EXTENSIONS"):
     raise ImportError("H2LITE_NO_EXTENSIONS and H2LITE_REQUIRE_EXTENSIONS are both set")
 

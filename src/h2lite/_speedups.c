@@ -140,26 +140,55 @@ load_tuple_class(PyObject *hpack, const char *name)
     return (PyTypeObject *)cls;
 }
 
+/* hpack's tuple classes, from the hpack module imported now. */
+static int
+bind_tuple_classes(void)
+{
+    PyObject *hpack = PyImport_ImportModule("hpack");
+
+    if (hpack == NULL) {
+        return -1;
+    }
+    Py_XSETREF(h2l_HeaderTuple, load_tuple_class(hpack, "HeaderTuple"));
+    Py_XSETREF(h2l_NeverIndexedHeaderTuple, h2l_HeaderTuple ? load_tuple_class(hpack, "NeverIndexedHeaderTuple") : NULL);
+    Py_DECREF(hpack);
+    return h2l_NeverIndexedHeaderTuple == NULL ? -1 : 0;
+}
+
+/* A C extension is initialised once per process, but the Python modules it
+ * takes classes from can be purged from sys.modules and imported again (test
+ * tools, coverage's source lookup, importlib.reload).  _backend calls this on
+ * every import of itself, so identity checks (NeverIndexedHeaderTuple) and the
+ * exceptions raised always match the classes the Python code now uses. */
+static PyObject *
+rebind(PyObject *Py_UNUSED(module), PyObject *Py_UNUSED(unused))
+{
+    if (bind_tuple_classes() < 0 || h2l_hpack_bind() < 0) {
+        return NULL;
+    }
+    h2l_fields_unbind();
+    Py_RETURN_NONE;
+}
+
+static PyMethodDef bind_methods[] = {
+    {"_rebind", rebind, METH_NOARGS, "_rebind() -> None: take hpack's classes afresh from sys.modules"},
+    {NULL, NULL, 0, NULL},
+};
+
 PyMODINIT_FUNC
 PyInit__speedups(void)
 {
-    PyObject *module = NULL, *hpack;
+    PyObject *module = NULL;
 
-    hpack = PyImport_ImportModule("hpack");
-    if (hpack == NULL) {
-        return NULL;
-    }
-    h2l_HeaderTuple = load_tuple_class(hpack, "HeaderTuple");
-    h2l_NeverIndexedHeaderTuple = h2l_HeaderTuple ? load_tuple_class(hpack, "NeverIndexedHeaderTuple") : NULL;
-    Py_DECREF(hpack);
-    if (h2l_NeverIndexedHeaderTuple == NULL) {
+    if (bind_tuple_classes() < 0) {
         return NULL;
     }
     module = PyModule_Create(&speedups_module);
     if (module == NULL) {
         return NULL;
     }
-    if (PyModule_AddFunctions(module, split_methods) < 0 || PyModule_AddFunctions(module, h2l_huffman_methods) < 0
+    if (PyModule_AddFunctions(module, split_methods) < 0 || PyModule_AddFunctions(module, bind_methods) < 0
+        || PyModule_AddFunctions(module, h2l_huffman_methods) < 0
         || PyModule_AddFunctions(module, h2l_fields_methods) < 0 || h2l_hpack_init(module) < 0
         || h2l_fields_init(module) < 0) {
         Py_DECREF(module);

@@ -28,6 +28,11 @@ int h2l_hpack_init(PyObject *module);     /* also sets up the Encoder */
 int h2l_encoder_init(PyObject *module);
 int h2l_fields_init(PyObject *module);
 
+/* Take hpack's classes, exceptions and static table (and h2lite.headers'
+ * MalformedHeaders) afresh from the modules now imported; see _rebind(). */
+int h2l_hpack_bind(void);
+void h2l_fields_unbind(void);
+
 extern PyMethodDef h2l_huffman_methods[];
 extern PyMethodDef h2l_fields_methods[];
 

@@ -43,6 +43,12 @@ raise_malformed(PyObject *message)
     return NULL;
 }
 
+void
+h2l_fields_unbind(void)
+{
+    Py_CLEAR(MalformedHeaders);
+}
+
 #define MALFORMED(text) raise_malformed(PyUnicode_FromString(text))
 #define MALFORMED_NAME(format, name) raise_malformed(PyUnicode_FromFormat(format, name))
 

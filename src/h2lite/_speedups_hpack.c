@@ -574,7 +574,11 @@ load_static_table(void)
     if (table == NULL) {
         return -1;
     }
-    h2l_static_names = PyDict_New();
+    /* A rebind (see h2l_hpack_bind) replaces the table built at import. */
+    for (i = 0; i < H2L_STATIC_ENTRIES; i++) {
+        Py_CLEAR(h2l_static_headers[i]);
+    }
+    Py_XSETREF(h2l_static_names, PyDict_New());
     if (h2l_static_names == NULL) {
         goto done;
     }
@@ -613,17 +617,27 @@ done:
     return result;
 }
 
+/* (Re)load what the HPACK parts take from the hpack package: its exception
+ * classes and static table.  Run at import and again by _rebind(), so that a
+ * process that purged and re-imported hpack gets the classes it now uses. */
+int
+h2l_hpack_bind(void)
+{
+    Py_XSETREF(h2l_HPACKDecodingError, import_attribute("hpack.exceptions", "HPACKDecodingError"));
+    Py_XSETREF(InvalidTableIndex, import_attribute("hpack.exceptions", "InvalidTableIndex"));
+    Py_XSETREF(OversizedHeaderListError, import_attribute("hpack.exceptions", "OversizedHeaderListError"));
+    Py_XSETREF(InvalidTableSizeError, import_attribute("hpack.exceptions", "InvalidTableSizeError"));
+    if (!h2l_HPACKDecodingError || !InvalidTableIndex || !OversizedHeaderListError || !InvalidTableSizeError) {
+        return -1;
+    }
+    return load_static_table();
+}
+
 int
 h2l_hpack_init(PyObject *module)
 {
     h2l_huffman_init();
-    if (!(h2l_HPACKDecodingError = import_attribute("hpack.exceptions", "HPACKDecodingError"))
-        || !(InvalidTableIndex = import_attribute("hpack.exceptions", "InvalidTableIndex"))
-        || !(OversizedHeaderListError = import_attribute("hpack.exceptions", "OversizedHeaderListError"))
-        || !(InvalidTableSizeError = import_attribute("hpack.exceptions", "InvalidTableSizeError"))) {
-        return -1;
-    }
-    if (load_static_table() < 0 || PyType_Ready(&DecoderType) < 0) {
+    if (h2l_hpack_bind() < 0 || PyType_Ready(&DecoderType) < 0) {
         return -1;
     }
     if (PyModule_AddObjectRef(module, "Decoder", (PyObject *)&DecoderType) < 0) {
