@@ -104,6 +104,7 @@ def _request(*extra):
         _request((b":path", b"/again")),  # RFC 9113 §8.3: pseudo-headers once each
         REQUEST_START[:2] + [(b":method", b"PUT")] + _request()[2:],  # ... also among the first ones
         _request((b"x-a", b"1"), (b":status", b"200")),  # not after regular fields
+        _request((b":bogus", b"1")),  # unknown ones nowhere
         _request((b"connection", b"close")),  # RFC 9113 §8.2.2
         _request((b"te", b"gzip")),  # TE only "trailers"
         _request((b"content-length", b"1"), (b"content-length", b"2")),
