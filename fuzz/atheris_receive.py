@@ -30,15 +30,15 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "src"))
 sys.path.insert(0, HERE)
 
-import atheris  # noqa: E402
+import atheris
 
 with atheris.instrument_imports():
-    import h2lite  # noqa: F401
+    import h2lite
     from h2lite import Config, Connection, LocalProtocolError, RemoteProtocolError, _backend, events
 
-from fuzz_receive import _check_dead  # noqa: E402
+from fuzz_receive import _check_dead
 
-from h2lite.codes import CLIENT_PREFACE  # noqa: E402
+from h2lite.codes import CLIENT_PREFACE
 
 ROLE = "server"
 BACKENDS: tuple[str, ...] = ()

@@ -16,8 +16,8 @@ runs outside pytest (see fuzz/README.md).
 from __future__ import annotations
 
 import importlib.util
-import sys
 import os
+import sys
 from pathlib import Path
 
 import pytest
