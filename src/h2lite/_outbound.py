@@ -567,7 +567,13 @@ class OutboundMixin:
         self._outbound_window -= size
         last = not chunks and stream.out_end and stream.out_provider is None
         end = last and stream.out_trailers is None
-        out.append(fr.data_frame(stream.stream_id, piece, end, pad))
+        if pad is None:
+            # Header and payload view go out separately: the payload is copied
+            # once, by data_to_send()'s join, not first into a frame of its own.
+            out.append(fr.frame_header(len(piece), fr.DATA, fr.FLAG_END_STREAM if end else 0, stream.stream_id))
+            out.append(piece)
+        else:
+            out.append(fr.data_frame(stream.stream_id, piece, end, pad))
         if last:
             self._finish_stream(stream, out, already_ended=end)
 
