@@ -696,7 +696,8 @@ class InboundMixin:
                 self._outbound_window = add_credit(self._outbound_window, increment)
             except WindowOverflow:
                 raise FlowControlError("connection window overflow") from None  # RFC 9113 §6.9.1
-            if not self._guard.window_update(increment, self._outbound_window):
+            # RFC 9113 §6.9.2: the connection window starts at 65,535 whatever the settings.
+            if not self._guard.window_update(increment, self._outbound_window, 65535):
                 raise DenialOfServiceError("too many tiny WINDOW_UPDATEs (data dribble)")
             self._events.append(ev.WindowUpdated(stream_id=0, delta=increment))
             return
@@ -717,7 +718,7 @@ class InboundMixin:
             # RFC 9113 §6.9.1: overflow on a stream is a stream error.
             self._stream_error(stream_id, ErrorCode.FLOW_CONTROL_ERROR, stream)
             return
-        if not self._guard.window_update(increment, stream.outbound_window):
+        if not self._guard.window_update(increment, stream.outbound_window, self._remote.initial_window_size):
             raise DenialOfServiceError("too many tiny WINDOW_UPDATEs (data dribble)")
         if stream.state in CAN_SEND and (
             (stream.outbound_window > 0 and (stream.out_queued or stream.out_provider))

@@ -92,17 +92,20 @@ class Guard:
         """Count a stream the peer opened and reset (CVE-2023-44487 rapid reset)."""
         return self.resets.take()
 
-    def window_update(self, increment: int, window: int) -> bool:
+    def window_update(self, increment: int, window: int, advertised: int) -> bool:
         """Check a received WINDOW_UPDATE; ``window`` is the window it produced.
 
-        An update is tiny when both its increment and the window it leaves are
-        below ``Limits.tiny_window_update``: the peer keeps the window nearly
-        shut and feeds it a few bytes at a time, so each update can draw one
-        tiny DATA frame out of us (CVE-2019-9511, data dribble).  Peers that
-        return credit in batches (half a window, or what they consumed of a
-        window that is not tiny) never send one.  A tiny update is a glitch.
+        An update is tiny when its increment is below ``Limits.tiny_window_update``
+        and it leaves the window below both that limit and half of the window
+        the peer itself advertised (``advertised``: its
+        SETTINGS_INITIAL_WINDOW_SIZE for a stream, 65,535 for the connection).
+        Such a peer keeps the window nearly shut and feeds it a few bytes at a
+        time, so each update draws one tiny DATA frame out of us (CVE-2019-9511,
+        data dribble).  Peers that return credit in batches never send one, and
+        neither does a peer that simply advertises a small window and refills it.
+        A tiny update is a glitch.
         """
         limit = self.tiny_window_update
-        if increment < limit and window < limit:
+        if increment < limit and window < limit and 2 * window < advertised:
             return self.glitches.take()
         return True

@@ -112,6 +112,28 @@ def test_small_updates_on_a_wide_window_are_not_glitches() -> None:
     assert glitches_spent(conn) == 0
 
 
+def test_a_peer_that_advertises_a_small_window_and_refills_it_is_not_punished() -> None:
+    """A receiver with SETTINGS_INITIAL_WINDOW_SIZE=100 can only ever send small
+    updates; refilling its own window is not a dribble.  20,000 updates, no refill
+    of the glitch budget (the clock never moves), and the 2 MB upload completes."""
+    from h2lite import Config
+
+    from ..helpers import ConnectionPair
+
+    clock = FakeClock()
+    pair = ConnectionPair(
+        Config(client_side=True, clock=clock), Config(client_side=False, clock=clock, initial_window_size=100)
+    )
+    sid = pair.client.get_next_available_stream_id()
+    pair.client.send_headers(sid, REQUEST)
+    pair.client.send_data(sid, b"u" * 2_000_000, end_stream=True)
+    _, server_events = pair.pump(rounds=100_000)
+    received = sum(len(e.data) for e in server_events if isinstance(e, events.DataReceived))
+    assert received == 2_000_000
+    assert any(isinstance(e, events.StreamEnded) for e in server_events)
+    assert glitches_spent(pair.client) == 0
+
+
 def test_tiny_window_update_limit_can_be_turned_off() -> None:
     """Limits(tiny_window_update=0) disables the check."""
     conn = responding(limits=Limits(tiny_window_update=0))
