@@ -194,3 +194,15 @@ def test_checkout_wrapper_runs_the_package_runner(capsys):
     out = capsys.readouterr().out
     assert code == 0
     assert "W2" in out and "python/h2" in out
+
+
+def test_runner_without_h2_says_what_is_missing(capsys, monkeypatch):
+    # As where the 'test' extra is not installed: no baseline, no figures.
+    for name in [m for m in sys.modules if m == "h2" or m.startswith("h2.")]:
+        monkeypatch.setitem(sys.modules, name, None)
+    monkeypatch.setitem(sys.modules, "h2", None)
+    code = runner.main(["--quick", "--repeat", "1", "--only", "W1"])
+    captured = capsys.readouterr()
+    assert code == 2
+    assert "h2 package is not installed" in captured.err
+    assert "W1" not in captured.out
