@@ -189,6 +189,15 @@ def _integer(value: int, bits: int, flags: int) -> bytes:
     return bytes(out)
 
 
+def _literal(data: bytes, huffman: bool) -> bytes:
+    """RFC 7541 §5.2 string literal: length prefix (H bit set when Huffman-coded), then the octets."""
+    if huffman:
+        data = huffman_encode(data)
+        size = len(data)
+        return (_HUFFMAN_LENGTH[size] if size < 0x7F else _integer(size, 7, 0x80)) + data
+    return _integer(len(data), 7, 0) + data
+
+
 def _continue_integer(data: bytes, pos: int, value: int) -> tuple[int, int]:
     shift = 0
     while True:
@@ -361,26 +370,12 @@ class Encoder(hpack.Encoder):
             # RFC 7541 §6.2.1 (indexed, 6-bit prefix) or §6.2.3 (never indexed, 4-bit prefix).
             if index is None:
                 append(b"\x10" if sensitive else b"\x40")
-                if huffman:
-                    coded = huffman_encode(name)
-                    size = len(coded)
-                    append(_HUFFMAN_LENGTH[size] if size < 0x7F else _integer(size, 7, 0x80))
-                    append(coded)
-                else:
-                    append(_integer(len(name), 7, 0))
-                    append(name)
+                append(_literal(name, huffman))
             elif sensitive:
                 append(_integer(index, 4, 0x10))
             else:
                 append(_NAME_INDEXED[index] if index < 0x3F else _integer(index, 6, 0x40))
-            if huffman:
-                coded = huffman_encode(value)
-                size = len(coded)
-                append(_HUFFMAN_LENGTH[size] if size < 0x7F else _integer(size, 7, 0x80))
-                append(coded)
-            else:
-                append(_integer(len(value), 7, 0))
-                append(value)
+            append(_literal(value, huffman))
             if not sensitive:
                 # IndexedHeaderTable.add, inlined: RFC 7541 §4.4 insertion and eviction.
                 field_size = 32 + len(name) + len(value)
