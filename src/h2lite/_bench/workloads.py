@@ -115,6 +115,19 @@ def w1_requests(n: int, method: bytes = b"GET", prefix: bytes = b"/item/") -> li
     ]
 
 
+def _timed_requests(
+    client: Any, server: Any, requests: list[Headers], batch: int, on_server: EventHandler, on_client: EventHandler
+) -> float:
+    """Send ``requests``, ``batch`` streams at a time, pumping to quiet after each batch; seconds taken."""
+    gc.collect()
+    start = perf_counter()
+    for first in range(0, len(requests), batch):
+        for headers in requests[first:first + batch]:
+            client.send_headers(client.get_next_available_stream_id(), headers, end_stream=True)
+        pump(client, server, on_server, on_client)
+    return perf_counter() - start
+
+
 def run_w1(lib: Lib, n: int = W1_REQUESTS, batch: int = W1_BATCH) -> tuple[float, int]:
     """W1: n GETs in batches of ``batch`` concurrent streams; returns (s, requests)."""
     requests = w1_requests(n)
@@ -151,13 +164,7 @@ def run_w1(lib: Lib, n: int = W1_REQUESTS, batch: int = W1_BATCH) -> tuple[float
             elif t is StreamEnded:
                 ended.append(ev.stream_id)
 
-    gc.collect()
-    start = perf_counter()
-    for first in range(0, n, batch):
-        for headers in requests[first:first + batch]:
-            client.send_headers(client.get_next_available_stream_id(), headers, end_stream=True)
-        pump(client, server, on_server, on_client)
-    elapsed = perf_counter() - start
+    elapsed = _timed_requests(client, server, requests, batch, on_server, on_client)
 
     _check(len(ended) == n, f"W1: {len(ended)} streams ended, expected {n}")
     _check(len(set(ended)) == n, "W1: a stream ended twice")
@@ -454,13 +461,7 @@ def run_w3(lib: Lib, n: int = W3_REQUESTS, batch: int = W3_BATCH) -> tuple[float
             elif t is StreamEnded:
                 ended.append(ev.stream_id)
 
-    gc.collect()
-    start = perf_counter()
-    for first in range(0, n, batch):
-        for headers in requests[first:first + batch]:
-            client.send_headers(client.get_next_available_stream_id(), headers, end_stream=True)
-        pump(client, server, on_server, on_client)
-    elapsed = perf_counter() - start
+    elapsed = _timed_requests(client, server, requests, batch, on_server, on_client)
 
     _check(len(ended) == n, f"W3: {len(ended)} streams ended, expected {n}")
     _check(len(got_requests) == n, f"W3: server saw {len(got_requests)} requests, expected {n}")
