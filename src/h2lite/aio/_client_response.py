@@ -15,6 +15,8 @@ from collections import deque
 from collections.abc import AsyncGenerator, AsyncIterator, Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
+from ._chunks import chunk_bytes
+
 if TYPE_CHECKING:
     from ._client_io import ClientIO as Client
 
@@ -315,16 +317,6 @@ def check_body(body: Any) -> Any:
     )
 
 
-def _as_bytes(chunk: Any) -> bytes:
-    if isinstance(chunk, bytes):
-        return chunk
-    if isinstance(chunk, str):
-        return chunk.encode("utf-8")
-    if isinstance(chunk, (bytearray, memoryview)):
-        return bytes(chunk)
-    raise TypeError(f"request body chunks must be bytes or str, not {type(chunk).__name__}")
-
-
 async def body_chunks(body: Any) -> AsyncGenerator[bytes, None]:
     """The chunks of a streamed request body: a file (sync or async ``read``) or an iterable."""
     read = getattr(body, "read", None)
@@ -335,10 +327,10 @@ async def body_chunks(body: Any) -> AsyncGenerator[bytes, None]:
                 chunk = await chunk
             if not chunk:
                 return
-            yield _as_bytes(chunk)
+            yield chunk_bytes(chunk, "request body chunks")
     elif hasattr(body, "__aiter__"):
         async for chunk in body:
-            yield _as_bytes(chunk)
+            yield chunk_bytes(chunk, "request body chunks")
     else:
         for chunk in body:
-            yield _as_bytes(chunk)
+            yield chunk_bytes(chunk, "request body chunks")

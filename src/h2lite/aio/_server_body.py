@@ -15,6 +15,7 @@ from collections.abc import AsyncIterable, AsyncIterator, Callable
 from typing import Any
 
 from .._common import DEFERRED
+from ._chunks import chunk_bytes
 
 logger = logging.getLogger("h2lite.aio")
 
@@ -22,17 +23,6 @@ logger = logging.getLogger("h2lite.aio")
 ITER_HIGH_WATER = 65536
 
 ReadResult = Any  # tuple[bytes-like, bool] or DEFERRED
-
-
-def to_bytes(chunk: object) -> bytes | memoryview:
-    """A body chunk as bytes: ``str`` is encoded as UTF-8."""
-    if isinstance(chunk, bytes):
-        return chunk
-    if isinstance(chunk, str):
-        return chunk.encode("utf-8")
-    if isinstance(chunk, (bytearray, memoryview)):
-        return bytes(chunk)
-    raise TypeError(f"a body chunk must be bytes or str, not {type(chunk).__name__}")
 
 
 class BodySource:
@@ -102,7 +92,7 @@ class PullSource(BodySource):
                 return DEFERRED
             if result is None or (isinstance(result, (bytes, bytearray, memoryview, str)) and not result):
                 return b"", True
-            self._rest = to_bytes(result)
+            self._rest = chunk_bytes(result)
         # A callable that returns more than asked for keeps the rest for later.
         piece, self._rest = self._rest[:max_length], self._rest[max_length:]
         return piece, False
@@ -130,7 +120,7 @@ class IterSource(BodySource):
         iterator: AsyncIterator[Any] = self._iterable.__aiter__()
         try:
             async for chunk in iterator:
-                data = to_bytes(chunk)
+                data = chunk_bytes(chunk)
                 if not data:
                     continue
                 self._chunks.append(data)
@@ -189,7 +179,7 @@ def make_source(body: Any, wake: Callable[[], None]) -> BodySource | None:
     if body is None:
         return None
     if isinstance(body, (bytes, bytearray, memoryview, str)):
-        data = to_bytes(body)
+        data = chunk_bytes(body)
         return BytesSource(bytes(data)) if data else None
     if hasattr(body, "__aiter__"):
         return IterSource(body, wake)
