@@ -1,11 +1,14 @@
-"""The list-wide header checks agree with the field-by-field scan (RFC 9113 §8.2, §8.3).
+"""The cache of classified fields changes no verdict (RFC 9113 §8.2, §8.3).
 
-``headers._scan_valid`` may only ever accept what the field-by-field scan
-accepts, with the same result; anything else must fall through so the scan
-raises its own error.
+``headers._scan_fields`` skips the checks made on one field alone for a field
+it has classified before.  Whatever the cache holds, every list must get the
+verdict (result or exact error) the uncached checks give, and
+``prepare_outbound`` must return what it returns without the cache.
 """
 
 from __future__ import annotations
+
+import contextlib
 
 import pytest
 from hpack import HeaderTuple, NeverIndexedHeaderTuple
@@ -22,7 +25,7 @@ ODD_NAMES = st.sampled_from(
     [b":protocol", b":bogus", b":", b"connection", b"keep-alive", b"upgrade", b"transfer-encoding",
      b"proxy-connection", b"X-Upper", b"bad name", b"", b"x\nname", b"x:y"]
 )
-# Mostly well-formed names, so that long lists reach the list-wide checks.
+# Mostly well-formed names, so that most fields get into the cache.
 NAMES = st.one_of(COMMON_NAMES, COMMON_NAMES, COMMON_NAMES, ODD_NAMES)
 VALUES = st.one_of(
     st.sampled_from(
@@ -45,27 +48,39 @@ def _field(triple):
 FIELDS = st.lists(st.tuples(NAMES, VALUES, st.integers(0, 2)).map(_field), max_size=20)
 
 
-def _verdict(fields, allowed, fast):
-    original = headers._scan_valid
-    if not fast:
-        headers._scan_valid = lambda *args: None
+@contextlib.contextmanager
+def _no_cache():
+    """Run the checks with the cache empty and nothing added to it."""
+    saved = dict(headers._FIELD_KINDS)
+    size = headers._FIELD_KINDS_MAX_SIZE
+    headers._FIELD_KINDS.clear()
+    headers._FIELD_KINDS_MAX_SIZE = -1
+    try:
+        yield
+    finally:
+        headers._FIELD_KINDS_MAX_SIZE = size
+        headers._FIELD_KINDS.clear()
+        headers._FIELD_KINDS.update(saved)
+
+
+def _verdict(fields, allowed):
     try:
         return headers._scan_fields(fields, allowed)
     except headers.MalformedHeaders as exc:
         return f"malformed: {exc}"
-    finally:
-        headers._scan_valid = original
 
 
 def _both(fields, allowed):
-    slow = _verdict(fields, allowed, fast=False)
-    # Teach the cache of valid names every valid name in the list (the
-    # field-by-field scan stops at the first error, before seeing them all),
-    # so the list-wide checks are not skipped for want of a known name.
-    for name, _ in fields:
-        headers._name_ok(name)
-    assert _verdict(fields, allowed, fast=True) == slow
-    return slow
+    with _no_cache():
+        uncached = _verdict(fields, allowed)
+    # Teach the cache every field that passes on its own (the scan stops at
+    # the first error, before it has seen them all), then ask again.
+    for field in fields:
+        with contextlib.suppress(headers.MalformedHeaders):
+            headers._classify(*field)
+    assert _verdict(fields, allowed) == uncached
+    assert _verdict(list(fields), allowed) == uncached
+    return uncached
 
 
 @settings(max_examples=200, deadline=None)
@@ -81,8 +96,7 @@ def test_requests_with_a_valid_start_get_the_same_verdict(fields):
 
 
 def _request(*extra):
-    # Long enough for the list-wide checks, with the suspect fields in the
-    # middle, where those checks see them joined to their neighbours.
+    # The suspect fields in the middle, between fields the cache knows.
     before = [(b"user-agent", b"t"), (b"x-a", b"1"), (b"x-b", b"2")]
     after = [(b"accept", b"*/*"), (b"x-c", b"3"), (b"cookie", b"a=b")]
     return REQUEST_START + before + [*extra] + after
@@ -114,7 +128,6 @@ def _request(*extra):
     ],
 )
 def test_malformed_requests_are_refused_either_way(fields):
-    assert len(fields) >= headers._SCAN_VALID_MIN  # the list-wide checks see it
     verdict = _both(fields, headers.REQUEST_PSEUDO)
     assert isinstance(verdict, str) and verdict.startswith("malformed")
 
@@ -127,8 +140,89 @@ def test_valid_request_gives_pseudo_headers_length_and_host():
     assert length == 42
 
 
-def test_long_valid_list_is_taken_by_the_list_wide_path():
-    # Proves the fast path is live: with the name cache warm it answers alone.
+def test_a_known_field_skips_the_checks_on_its_own():
+    # Proves the cache is live: a second look at the same list classifies nothing.
     fields = _request(*[(b"x-h%d" % i, b"v%d" % i) for i in range(30)])
     _both(fields, headers.REQUEST_PSEUDO)
-    assert headers._scan_valid(fields, headers.REQUEST_PSEUDO) is not None
+    headers._FIELD_KINDS.pop((b"x-new-field", b"1"), None)
+    calls = []
+    original = headers._classify
+    headers._classify = lambda name, value: calls.append(name) or original(name, value)
+    try:
+        headers._scan_fields(fields, headers.REQUEST_PSEUDO)
+        headers._scan_fields(fields + [(b"x-new-field", b"1")], headers.REQUEST_PSEUDO)
+    finally:
+        headers._classify = original
+    assert calls == [b"x-new-field"]
+
+
+@pytest.mark.parametrize(
+    "field",
+    [(b"x-a", b"trail "), (b"X-A", b"1"), (b"connection", b"close"), (b"te", b"gzip"),
+     (b"content-length", b"x"), (b"x-a", b"a\nb"), (b"x-a", b"nul\x00")],
+)
+def test_a_field_that_fails_is_never_cached(field):
+    with pytest.raises(headers.MalformedHeaders):
+        headers._scan_fields([field], headers.REQUEST_PSEUDO)
+    assert field not in headers._FIELD_KINDS
+
+
+def test_the_cache_is_bounded():
+    with _no_cache():
+        headers._FIELD_KINDS_MAX_SIZE = 256
+        for i in range(headers._FIELD_KINDS_LIMIT * 2 + 10):
+            headers._scan_fields([(b"x-f", b"%d" % i)], frozenset())
+            assert len(headers._FIELD_KINDS) <= headers._FIELD_KINDS_LIMIT
+        # A field larger than the size bound is checked every time, never kept.
+        big = (b"x-big", b"v" * 300)
+        headers._scan_fields([big], frozenset())
+        assert big not in headers._FIELD_KINDS
+        # When full it starts over, so fields seen later are cached again.
+        assert (b"x-f", b"%d" % (headers._FIELD_KINDS_LIMIT * 2 + 9)) in headers._FIELD_KINDS
+
+
+def test_a_field_name_or_value_that_is_not_bytes_is_not_cached():
+    # prepare_outbound passes a cached field through as it is: only exact bytes may be cached.
+    class Name(bytes):
+        pass
+
+    headers._scan_fields([(Name(b"x-sub"), b"1")], frozenset())
+    assert (b"x-sub", b"1") not in headers._FIELD_KINDS
+
+
+OUTBOUND = st.lists(
+    st.tuples(
+        st.sampled_from([b"x-a", b"X-A", b"cookie", b"content-type", b":status", b" x-b", "x-a", "content-type"]),
+        st.sampled_from([b"1", b" 1 ", b"a=b; c=d", b"text/plain", b"200", "1", "text/plain"]),
+        st.sampled_from(["tuple", "list", "header", "never", "bytearray", "memoryview"]),
+    ),
+    max_size=8,
+)
+
+
+def _item(name, value, form):
+    if form == "list":
+        return [name, value]
+    if form == "header":
+        return HeaderTuple(name, value)
+    if form == "never":
+        return NeverIndexedHeaderTuple(name, value)
+    if form in ("bytearray", "memoryview") and isinstance(value, bytes):
+        return (name, bytearray(value) if form == "bytearray" else memoryview(value))
+    return (name, value)
+
+
+def _shape(fields):
+    return [(type(f).__name__, type(f[0]).__name__, type(f[1]).__name__, bytes(f[0]), bytes(f[1])) for f in fields]
+
+
+@settings(max_examples=200, deadline=None)
+@given(OUTBOUND, st.booleans(), st.booleans())
+def test_prepare_outbound_gives_the_same_fields_with_the_cache(spec, normalize, split):
+    fields = [_item(*triple) for triple in spec]
+    with _no_cache():
+        uncached = _shape(headers.prepare_outbound(fields, normalize, split))
+    for field in headers.prepare_outbound(fields, True, False):
+        with contextlib.suppress(headers.MalformedHeaders):
+            headers._classify(*field)
+    assert _shape(headers.prepare_outbound(fields, normalize, split)) == uncached
