@@ -17,7 +17,7 @@ import contextlib
 import enum
 import logging
 import socket
-from collections.abc import Callable, Coroutine, Iterable, Mapping
+from collections.abc import Callable, Coroutine, Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from hpack import HeaderTuple
@@ -56,6 +56,9 @@ logger = logging.getLogger("h2lite.aio")
 
 #: Body bytes pulled into one write; more waits for the next round of the loop.
 WRITE_BATCH = 131072
+#: In-memory bodies up to this size go out as one DATA frame without a provider
+#: (the smallest SETTINGS_MAX_FRAME_SIZE a peer may set, RFC 9113 §6.5.2).
+SMALL_BODY = 16384
 #: How long the first phase of a graceful shutdown waits for the PING answer.
 NOTICE_GRACE = 1.0
 #: How long a closing transport may take to drain before it is aborted.
@@ -83,6 +86,7 @@ class StreamState:
         "handler",
         "local_ended",
         "method",
+        "path",
         "remote_ended",
         "request_headers",
         "response_started",
@@ -91,18 +95,16 @@ class StreamState:
         "stream_id",
     )
 
-    def __init__(self, stream_id: int, request_headers: list[tuple[bytes, bytes]]) -> None:
+    def __init__(self, stream_id: int, request_headers: Sequence[tuple[bytes, bytes]]) -> None:
         self.stream_id = stream_id
         self.request_headers = request_headers
-        pseudo: dict[bytes, bytes] = {}
-        for name, value in request_headers:
-            if name[:1] == b":":
-                pseudo.setdefault(name, value)
-        self.method = pseudo.get(b":method", b"")
-        self.scheme = pseudo.get(b":scheme", b"")
-        self.authority = pseudo.get(b":authority", b"")
-        if not self.authority:
-            self.authority = next((v for n, v in request_headers if n == b"host"), b"")
+        # The first value of each field: regular names never start with ":",
+        # so the pseudo-header fields cannot collide with them.
+        first = dict(reversed(request_headers))
+        self.method: bytes = first.get(b":method", b"")
+        self.scheme: bytes = first.get(b":scheme", b"")
+        self.path: bytes = first.get(b":path", b"")
+        self.authority: bytes = first.get(b":authority") or first.get(b"host", b"")
         self.handler: RequestHandler | None = None
         self.source: BodySource | None = None
         self.remote_ended = False
@@ -139,7 +141,7 @@ class ServerProtocol(asyncio.Protocol):
         self._streams: dict[int, StreamState] = {}
         self._paused = False
         self._flush_handle: asyncio.Handle | None = None
-        self._budget = 0
+        self._budget = WRITE_BATCH
         self._starved: set[int] = set()
         self._ended_locally: list[StreamState] = []
         self._failed_sources: list[tuple[StreamState, BaseException]] = []
@@ -337,7 +339,7 @@ class ServerProtocol(asyncio.Protocol):
                 self._on_data(event.stream_id, event.data, event.flow_controlled_length)
             elif kind is ev.RequestReceived:
                 assert isinstance(event, ev.RequestReceived)
-                self._on_request(event.stream_id, list(event.headers))
+                self._on_request(event.stream_id, event.headers)
             elif kind is ev.StreamEnded:
                 self._on_stream_ended(event.stream_id)  # type: ignore[attr-defined]
             elif kind is ev.StreamReset:
@@ -360,7 +362,7 @@ class ServerProtocol(asyncio.Protocol):
                     logger.debug("%s: GOAWAY %s from the client", self.client_address, event.error_code)
                     self._close_transport()
 
-    def _on_request(self, stream_id: int, headers: list[tuple[bytes, bytes]]) -> None:
+    def _on_request(self, stream_id: int, headers: Sequence[tuple[bytes, bytes]]) -> None:
         stream = StreamState(stream_id, headers)
         self._streams[stream_id] = stream
         try:
@@ -412,21 +414,26 @@ class ServerProtocol(asyncio.Protocol):
         trailers: Any = None,
     ) -> None:
         """Start the response on ``stream``; see :meth:`RequestHandler.send_response`."""
+        if stream.response_started:
+            raise LocalProtocolError(f"stream {stream.stream_id} already has a response")
         if stream.closed:
             logger.debug("stream %d closed before its response; dropped", stream.stream_id)
             _close_body(body)
             return
-        if stream.response_started:
-            raise LocalProtocolError(f"stream {stream.stream_id} already has a response")
-        if isinstance(status, bool) or not isinstance(status, int) or not 200 <= status <= 999:
-            raise ValueError(f"a final response status must be in [200, 999], got {status!r}")
-        fields = [(b":status", str(int(status)).encode("ascii"))]
-        fields.extend(_field_list(headers))
+        if type(status) is not int or not 200 <= status <= 999:
+            if isinstance(status, bool) or not isinstance(status, int) or not 200 <= status <= 999:
+                raise ValueError(f"a final response status must be in [200, 999], got {status!r}")
+            status = int(status)
+        fields = [(b":status", _STATUS_BYTES.get(status) or str(status).encode("ascii"))]
+        has_length = _add_fields(fields, headers)
+        kind = type(body)
+        if (kind is bytes or kind is str) and trailers is None and self._send_small(stream, status, fields, has_length, body):
+            return
         trailer_fields = _field_list(trailers) if trailers is not None else None
         conn = self.conn
         assert conn is not None
         source = make_source(body, lambda: self._resume_stream(stream))
-        if source is not None and source.length is not None and not _has_field(fields, b"content-length"):
+        if source is not None and source.length is not None and not has_length:
             fields.append((b"content-length", str(source.length).encode("ascii")))
         if source is not None and (stream.method == b"HEAD" or status in (204, 304)):
             # RFC 9110 §9.3.2, §15.3.5, §15.4.5: these responses carry no content.
@@ -458,6 +465,49 @@ class ServerProtocol(asyncio.Protocol):
         if source is None:
             self._local_end(stream)
         self._schedule_flush()
+
+    def _send_small(
+        self, stream: StreamState, status: int, fields: list[tuple[bytes, bytes]], has_length: bool, body: bytes | str
+    ) -> bool:
+        """Send a whole in-memory body now if it fits one DATA frame and this round's budget.
+
+        The usual path attaches every body as a pull provider; a body that
+        leaves in the next write anyway goes straight to the connection.
+        Returns False, having sent nothing, when the body does not fit.
+        """
+        data = body.encode("utf-8") if isinstance(body, str) else body
+        size = len(data)
+        conn = self.conn
+        assert conn is not None
+        stream_id = stream.stream_id
+        if self._paused or size > self._budget or size > SMALL_BODY:
+            return False
+        try:
+            if size > conn.local_flow_control_window(stream_id):
+                return False
+        except StreamClosedError:
+            # The client reset the stream in the same read; its StreamReset closes ours.
+            return True
+        if size and not has_length:
+            fields.append((b"content-length", str(size).encode("ascii")))
+        # RFC 9110 §9.3.2, §15.3.5, §15.4.5: HEAD, 204 and 304 responses carry no content.
+        bodiless = not size or stream.method == b"HEAD" or status == 204 or status == 304
+        try:
+            conn.send_headers(stream_id, fields, end_stream=bodiless)
+            stream.response_started = True
+            if not bodiless:
+                conn.send_data(stream_id, data, end_stream=True)
+                self._budget -= size
+        except StreamClosedError:
+            # The client reset the stream in the same read; its StreamReset closes ours.
+            return True
+        except BaseException:
+            if stream.response_started:
+                self._reset(stream, ErrorCode.INTERNAL_ERROR)
+            raise
+        self._local_end(stream)
+        self._schedule_flush()
+        return True
 
     def send_trailers(self, stream: StreamState, trailers: Any) -> None:
         """Trailers after a streamed body; see :meth:`RequestHandler.send_trailers`."""
@@ -649,7 +699,6 @@ class ServerProtocol(asyncio.Protocol):
             return
         if self._paused and not final:
             return  # resume_writing() flushes again
-        self._budget = WRITE_BATCH
         starved, self._starved = self._starved, set()
         for stream_id in starved:
             stream = self._streams.get(stream_id)
@@ -663,6 +712,7 @@ class ServerProtocol(asyncio.Protocol):
             return
         if data:
             transport.write(data)
+        self._budget = WRITE_BATCH  # the next round may send as much again
         ended, self._ended_locally = self._ended_locally, []
         for stream in ended:
             self._local_end(stream)
@@ -741,24 +791,37 @@ def _as_bytes(value: str | bytes | int) -> bytes:
     raise TypeError(f"header names and values must be str or bytes, not {type(value).__name__}")
 
 
-def _field_list(headers: Any) -> list[tuple[bytes, bytes]]:
-    """Headers given as a mapping or pairs, str or bytes, as a list of byte pairs."""
+_STATUS_BYTES = {code: str(code).encode("ascii") for code in range(200, 600)}
+_CONTENT_LENGTH = b"content-length"
+
+
+def _add_fields(fields: list[tuple[bytes, bytes]], headers: Any) -> bool:
+    """Append ``headers`` (a mapping or pairs, str or bytes) as byte pairs; True if one is content-length."""
     if headers is None:
-        return []
-    items = headers.items() if isinstance(headers, Mapping) else headers
-    fields: list[tuple[bytes, bytes]] = []
+        return False
+    kind = type(headers)
+    items = headers if kind is list or kind is tuple or not isinstance(headers, Mapping) else headers.items()
+    has_length = False
     for item in items:
         name, value = item
-        if isinstance(item, HeaderTuple):
-            # Keep hpack's NeverIndexedHeaderTuple never indexed on the wire.
-            fields.append(type(item)(_as_bytes(name), _as_bytes(value)))
-        else:
-            fields.append((_as_bytes(name), _as_bytes(value)))
+        if type(item) is not tuple or type(name) is not bytes or type(value) is not bytes:
+            if isinstance(item, HeaderTuple):
+                # Keep hpack's NeverIndexedHeaderTuple never indexed on the wire.
+                item = type(item)(_as_bytes(name), _as_bytes(value))
+            else:
+                item = (_as_bytes(name), _as_bytes(value))
+            name = item[0]
+        fields.append(item)
+        if len(name) == 14 and name.lower() == _CONTENT_LENGTH:
+            has_length = True
+    return has_length
+
+
+def _field_list(headers: Any) -> list[tuple[bytes, bytes]]:
+    """Headers given as a mapping or pairs, str or bytes, as a list of byte pairs."""
+    fields: list[tuple[bytes, bytes]] = []
+    _add_fields(fields, headers)
     return fields
-
-
-def _has_field(fields: list[tuple[bytes, bytes]], name: bytes) -> bool:
-    return any(key.lower() == name for key, _ in fields)
 
 
 def _close_body(body: Any) -> None:

@@ -47,10 +47,6 @@ DEFAULT_CONNECTION_WINDOW = 1 << 20
 DEFAULT_PREFACE_TIMEOUT = 10.0
 
 
-def _text(value: bytes) -> str:
-    return value.decode("utf-8", "surrogateescape")
-
-
 class RequestHandler:
     """Handles one request stream; subclass it and override the ``on_*`` callbacks.
 
@@ -74,10 +70,10 @@ class RequestHandler:
         self._stream: StreamState = protocol._streams[stream_id]
         stream = self._stream
         self.headers: list[tuple[bytes, bytes]] = list(stream.request_headers)
-        self.method = _text(stream.method)
-        self.scheme = _text(stream.scheme)
-        self.authority = _text(stream.authority)
-        self.path = _text(next((v for n, v in stream.request_headers if n == b":path"), b""))
+        self.method = stream.method.decode("utf-8", "surrogateescape")
+        self.scheme = stream.scheme.decode("utf-8", "surrogateescape")
+        self.authority = stream.authority.decode("utf-8", "surrogateescape")
+        self.path = stream.path.decode("utf-8", "surrogateescape")
         self.trailers: list[tuple[bytes, bytes]] = []
         self.client_address = protocol.client_address
 
