@@ -21,7 +21,7 @@ from h2lite.aio._server_body import ITER_HIGH_WATER
 from h2lite.aio._server_protocol import WRITE_BATCH
 from h2lite.aio.server import Request, RequestHandler, Response
 
-from ._server_peers import H2Client, client_of, running
+from ._server_peers import H2Client, StreamLog, client_of, running
 
 pytestmark = pytest.mark.timeout(60)
 
@@ -192,3 +192,48 @@ def test_a_client_that_stops_reading_does_not_make_the_server_buffer(kind: str) 
             await client.close()
 
     run(main())
+
+
+def test_small_bodies_answered_in_one_round_keep_to_the_write_batch() -> None:
+    # In-memory bodies that fit one DATA frame skip the pull provider, but they
+    # share the round's byte budget with it: 40 responses of 16 KiB answered
+    # in one read leave over several writes of at most one batch of body each.
+    body = bytes(range(256)) * 64  # 16,384 bytes
+    count = 40
+    writes: list[int] = []
+
+    class Handler(RequestHandler):
+        def on_request_done(self) -> None:
+            self.send_response(200, body=body)
+
+    async def main() -> None:
+        async with running(Handler) as server:
+            client = await H2Client.connect(server.port, settings={0x4: MAX_WINDOW}, window=MAX_WINDOW - 65535)
+            await client.ping_round_trip()
+            (protocol,) = server.connections
+            transport = protocol.transport
+            assert transport is not None
+            write = transport.write
+
+            def counting_write(data: Any) -> None:
+                writes.append(len(data))
+                write(data)
+
+            transport.write = counting_write  # type: ignore[method-assign]
+            ids = []
+            for _ in range(count):
+                sid = client.conn.get_next_available_stream_id()
+                client.conn.send_headers(sid, [(":method", "GET"), (":scheme", "http"), (":authority", "a"), (":path", "/")], end_stream=True)
+                client.streams[sid] = StreamLog()
+                ids.append(sid)
+            client.flush()  # one write: the server most likely reads them in one go
+            for sid in ids:
+                log = await client.response(sid)
+                assert log.status == 200 and log.ended and bytes(log.body) == body
+            await client.close()
+
+    run(main())
+    # Body bytes plus frame overhead (9 bytes per frame, a few bytes of HEADERS per response).
+    assert sum(writes) >= count * len(body)
+    assert max(writes) <= WRITE_BATCH + count * 64
+    assert len(writes) >= count * len(body) // (WRITE_BATCH + count * 64)
