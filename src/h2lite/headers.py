@@ -431,7 +431,10 @@ def check_outbound_request(headers: Sequence[tuple[bytes, bytes]], connect_proto
 
 
 def check_outbound_response(headers: Sequence[tuple[bytes, bytes]]) -> tuple[int, int | None]:
-    return _outbound(check_response, headers)  # type: ignore[no-any-return]
+    try:
+        return check_response(headers)
+    except MalformedHeaders as exc:
+        raise InvalidHeaderError(str(exc)) from None
 
 
 def check_outbound_trailers(headers: Sequence[tuple[bytes, bytes]]) -> None:

@@ -141,6 +141,7 @@ class ServerProtocol(asyncio.Protocol):
         self._streams: dict[int, StreamState] = {}
         self._paused = False
         self._flush_handle: asyncio.Handle | None = None
+        self._dispatching = False
         self._budget = WRITE_BATCH
         self._starved: set[int] = set()
         self._ended_locally: list[StreamState] = []
@@ -328,18 +329,21 @@ class ServerProtocol(asyncio.Protocol):
             return
         except LocalProtocolError:
             return  # the connection is already closed; late bytes mean nothing
-        self._dispatch(events)
+        # The flush below writes whatever the handlers send meanwhile.
+        self._dispatching = True
+        try:
+            self._dispatch(events)
+        finally:
+            self._dispatching = False
         self._flush()
 
     def _dispatch(self, events: Iterable[ev.Event]) -> None:
         for event in events:
             kind = type(event)
             if kind is ev.DataReceived:
-                assert isinstance(event, ev.DataReceived)
-                self._on_data(event.stream_id, event.data, event.flow_controlled_length)
+                self._on_data(event.stream_id, event.data, event.flow_controlled_length)  # type: ignore[attr-defined]
             elif kind is ev.RequestReceived:
-                assert isinstance(event, ev.RequestReceived)
-                self._on_request(event.stream_id, event.headers)
+                self._on_request(event.stream_id, event.headers)  # type: ignore[attr-defined]
             elif kind is ev.StreamEnded:
                 self._on_stream_ended(event.stream_id)  # type: ignore[attr-defined]
             elif kind is ev.StreamReset:
@@ -686,7 +690,7 @@ class ServerProtocol(asyncio.Protocol):
     # -- output -----------------------------------------------------------------------
 
     def _schedule_flush(self) -> None:
-        if self._flush_handle is None and self._mode is not _Mode.CLOSED:
+        if self._flush_handle is None and not self._dispatching and self._mode is not _Mode.CLOSED:
             self._flush_handle = self._loop.call_soon(self._flush)
 
     def _flush(self, final: bool = False) -> None:
