@@ -631,8 +631,6 @@ def _status_of(headers: Iterable[Any]) -> int:
 
 
 def _check_stream_id(stream_id: Any, allow_zero: bool = False) -> None:
-    if type(stream_id) is int and 0 < stream_id <= MAX_STREAM_ID:
-        return
     if isinstance(stream_id, bool) or not isinstance(stream_id, int):
         raise TypeError(f"stream_id must be an int, got {type(stream_id).__name__}")
     if not (0 if allow_zero else 1) <= stream_id <= MAX_STREAM_ID:

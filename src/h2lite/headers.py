@@ -186,7 +186,7 @@ class Encoder:
 # -- inbound validation ----------------------------------------------------
 
 
-# What the list-wide checks need to know of a field that passed every check
+# What the list-level checks need to know of a field that passed every check
 # made on a field alone (RFC 9113 §8.2.1, §8.2.2).
 _REGULAR, _PSEUDO, _CONTENT_LENGTH, _HOST = 0, 1, 2, 3
 # Fields already classified, so a field seen again (most are: HPACK exists
@@ -431,10 +431,7 @@ def check_outbound_request(headers: Sequence[tuple[bytes, bytes]], connect_proto
 
 
 def check_outbound_response(headers: Sequence[tuple[bytes, bytes]]) -> tuple[int, int | None]:
-    try:
-        return check_response(headers)
-    except MalformedHeaders as exc:
-        raise InvalidHeaderError(str(exc)) from None
+    return _outbound(check_response, headers)  # type: ignore[no-any-return]
 
 
 def check_outbound_trailers(headers: Sequence[tuple[bytes, bytes]]) -> None:

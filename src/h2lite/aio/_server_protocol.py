@@ -56,7 +56,7 @@ logger = logging.getLogger("h2lite.aio")
 
 #: Body bytes pulled into one write; more waits for the next round of the loop.
 WRITE_BATCH = 131072
-#: In-memory bodies up to this size go out as one DATA frame without a provider
+#: In-memory bodies up to this size may go out as one DATA frame without a provider
 #: (the smallest SETTINGS_MAX_FRAME_SIZE a peer may set, RFC 9113 §6.5.2).
 SMALL_BODY = 16384
 #: How long the first phase of a graceful shutdown waits for the PING answer.
@@ -424,30 +424,41 @@ class ServerProtocol(asyncio.Protocol):
             logger.debug("stream %d closed before its response; dropped", stream.stream_id)
             _close_body(body)
             return
-        if type(status) is not int or not 200 <= status <= 999:
-            if isinstance(status, bool) or not isinstance(status, int) or not 200 <= status <= 999:
-                raise ValueError(f"a final response status must be in [200, 999], got {status!r}")
-            status = int(status)
-        fields = [(b":status", _STATUS_BYTES.get(status) or str(status).encode("ascii"))]
+        if isinstance(status, bool) or not isinstance(status, int) or not 200 <= status <= 999:
+            raise ValueError(f"a final response status must be in [200, 999], got {status!r}")
+        fields = [(b":status", str(int(status)).encode("ascii"))]
         has_length = _add_fields(fields, headers)
-        kind = type(body)
-        if (kind is bytes or kind is str) and trailers is None and self._send_small(stream, status, fields, has_length, body):
-            return
         trailer_fields = _field_list(trailers) if trailers is not None else None
         conn = self.conn
         assert conn is not None
-        source = make_source(body, lambda: self._resume_stream(stream))
-        if source is not None and source.length is not None and not has_length:
-            fields.append((b"content-length", str(source.length).encode("ascii")))
-        if source is not None and (stream.method == b"HEAD" or status in (204, 304)):
+        if type(body) is str:
+            body = body.encode("utf-8")
+        data: bytes | None = None
+        source: BodySource | None = None
+        if type(body) is bytes and self._fits_now(stream, len(body)):
+            # It leaves in the next write anyway: no provider needed.
+            data = body
+            length: int | None = len(body)
+        else:
+            source = make_source(body, lambda: self._resume_stream(stream))
+            length = source.length if source is not None else None
+        if length and not has_length:
+            fields.append((b"content-length", str(length).encode("ascii")))
+        if stream.method == b"HEAD" or status in (204, 304):
             # RFC 9110 §9.3.2, §15.3.5, §15.4.5: these responses carry no content.
-            source.close()
-            source = None
-        end = source is None and not trailer_fields
+            if source is not None:
+                source.close()
+            source = data = None
+        if not data:
+            data = None
+        end = source is None and data is None and not trailer_fields
         try:
             conn.send_headers(stream.stream_id, fields, end_stream=end)
             stream.response_started = True
-            if source is not None:
+            if data is not None:
+                conn.send_data(stream.stream_id, data, end_stream=not trailer_fields)
+                self._budget -= len(data)
+            elif source is not None:
                 stream.source = source
                 conn.send_data_from(stream.stream_id, self._provider(stream))
             if trailer_fields:
@@ -470,48 +481,20 @@ class ServerProtocol(asyncio.Protocol):
             self._local_end(stream)
         self._schedule_flush()
 
-    def _send_small(
-        self, stream: StreamState, status: int, fields: list[tuple[bytes, bytes]], has_length: bool, body: bytes | str
-    ) -> bool:
-        """Send a whole in-memory body now if it fits one DATA frame and this round's budget.
+    def _fits_now(self, stream: StreamState, size: int) -> bool:
+        """Whether an in-memory body can leave whole in the next write.
 
-        The usual path attaches every body as a pull provider; a body that
-        leaves in the next write anyway goes straight to the connection.
-        Returns False, having sent nothing, when the body does not fit.
+        It must fit one DATA frame of any size a peer may set, the stream's and
+        the connection's send windows and what is left of this round's byte
+        budget; nothing goes this way while the transport has paused writing.
         """
-        data = body.encode("utf-8") if isinstance(body, str) else body
-        size = len(data)
-        conn = self.conn
-        assert conn is not None
-        stream_id = stream.stream_id
-        if self._paused or size > self._budget or size > SMALL_BODY:
+        if self._paused or size > SMALL_BODY or size > self._budget:
             return False
+        assert self.conn is not None
         try:
-            if size > conn.local_flow_control_window(stream_id):
-                return False
+            return size <= self.conn.local_flow_control_window(stream.stream_id)
         except StreamClosedError:
-            # The client reset the stream in the same read; its StreamReset closes ours.
-            return True
-        if size and not has_length:
-            fields.append((b"content-length", str(size).encode("ascii")))
-        # RFC 9110 §9.3.2, §15.3.5, §15.4.5: HEAD, 204 and 304 responses carry no content.
-        bodiless = not size or stream.method == b"HEAD" or status == 204 or status == 304
-        try:
-            conn.send_headers(stream_id, fields, end_stream=bodiless)
-            stream.response_started = True
-            if not bodiless:
-                conn.send_data(stream_id, data, end_stream=True)
-                self._budget -= size
-        except StreamClosedError:
-            # The client reset the stream in the same read; its StreamReset closes ours.
-            return True
-        except BaseException:
-            if stream.response_started:
-                self._reset(stream, ErrorCode.INTERNAL_ERROR)
-            raise
-        self._local_end(stream)
-        self._schedule_flush()
-        return True
+            return False  # reset by the client: sending the headers finds out
 
     def send_trailers(self, stream: StreamState, trailers: Any) -> None:
         """Trailers after a streamed body; see :meth:`RequestHandler.send_trailers`."""
@@ -795,7 +778,6 @@ def _as_bytes(value: str | bytes | int) -> bytes:
     raise TypeError(f"header names and values must be str or bytes, not {type(value).__name__}")
 
 
-_STATUS_BYTES = {code: str(code).encode("ascii") for code in range(200, 600)}
 _CONTENT_LENGTH = b"content-length"
 
 
